@@ -1,0 +1,1 @@
+"""Assembly and runtime of the storefront: configuration, wiring, background workers."""

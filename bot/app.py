@@ -1,0 +1,136 @@
+"""Wiring: storage, vendors, services, the aiogram dispatcher and the worker, in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+
+from bot.catalog import Catalog, load_catalog_file
+from bot.checkout import Checkout
+from bot.config import OFFICIAL_API, Settings
+from bot.fulfillment import Fulfillment
+from bot.i18n import UserLanguageMiddleware, load_i18n
+from bot.notify import Notifier
+from bot.offers import OfferService
+from handlers import customer_router
+from storage import Database, KeyCipher, OfferRepo, OrderRepo, UserRepo
+from vendors import REGISTRY, VendorContext
+from vendors.base import Vendor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Storefront:
+    bot: Bot
+    dispatcher: Dispatcher
+    fulfillment: Fulfillment
+    i18n: I18n
+
+    async def run(self) -> None:
+        """Long-poll Telegram and run the worker until stopped (SIGTERM/SIGINT)."""
+        await self.set_commands()
+        worker = asyncio.create_task(self.fulfillment.run(), name="fulfillment")
+        try:
+            await self.dispatcher.start_polling(
+                self.bot,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+                close_bot_session=False,
+            )
+        finally:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+
+    async def set_commands(self) -> None:
+        for locale in [None, *self.i18n.available_locales]:
+            with self.i18n.context(), self.i18n.use_locale(locale or self.i18n.default_locale):
+                commands = [
+                    BotCommand(command="start", description=self.i18n.gettext("Open the catalog")),
+                    BotCommand(command="orders", description=self.i18n.gettext("My orders")),
+                    BotCommand(command="language", description=self.i18n.gettext("Language")),
+                    BotCommand(command="cancel", description=self.i18n.gettext("Cancel")),
+                ]
+            await self.bot.set_my_commands(commands, language_code=locale)
+
+
+async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
+    i18n = load_i18n(settings.locales_dir, settings.default_locale)
+    offers = load_catalog_file(settings.catalog_file, REGISTRY)
+
+    db = await Database.open(settings.database_path)
+    stack.push_async_callback(db.close)
+    await OfferRepo(db).replace_catalog(offers)
+    catalog = Catalog(await OfferRepo(db).active())
+    cipher = (
+        KeyCipher(settings.keys_encryption_key.get_secret_value())
+        if settings.keys_encryption_key
+        else KeyCipher.from_file(settings.database_path.parent / "keys.secret")
+    )
+    users, orders = UserRepo(db), OrderRepo(db, cipher)
+    vendors = await _open_vendors(settings, stack, {offer.vendor for offer in offers})
+
+    bot = _bot(settings)
+    stack.push_async_callback(bot.session.close)
+    notifier = Notifier(bot, i18n, users, settings.admin_chat_id)
+    offer_service = OfferService(vendors, ttl=settings.offer_cache_seconds)
+    fulfillment = Fulfillment(
+        bot,
+        orders,
+        vendors,
+        notifier,
+        poll_min=settings.poll_min_seconds,
+        poll_max=settings.poll_max_seconds,
+        idle=settings.worker_idle_seconds,
+        stuck_after=settings.order_stuck_alert_minutes * 60,
+        invoice_ttl=settings.invoice_ttl_minutes * 60,
+    )
+    dispatcher = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
+    UserLanguageMiddleware(i18n, users).setup(dispatcher)
+    dispatcher.include_router(customer_router())
+    dispatcher.workflow_data.update(
+        settings=settings,
+        catalog=catalog,
+        offers=offer_service,
+        checkout=Checkout(
+            orders, catalog, offer_service, invoice_ttl=settings.invoice_ttl_minutes * 60
+        ),
+        orders=orders,
+        users=users,
+        fulfillment=fulfillment,
+        notifier=notifier,
+    )
+    return Storefront(bot, dispatcher, fulfillment, i18n)
+
+
+def _bot(settings: Settings) -> Bot:
+    session = None
+    if settings.telegram_api_url != OFFICIAL_API:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+async def _open_vendors(
+    settings: Settings, stack: AsyncExitStack, names: set[str]
+) -> dict[str, Vendor]:
+    context = VendorContext(
+        sandbox=settings.sandbox,
+        timeout=settings.vendor_timeout_seconds,
+        rate_per_second=settings.vendor_rate_per_second,
+        stack=stack,
+    )
+    return {name: await REGISTRY[name](context) for name in sorted(names)}

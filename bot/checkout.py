@@ -1,0 +1,108 @@
+"""From a chosen offer to a paid order: create the order, vet the payment, record it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Mapping
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.catalog import Catalog
+from bot.offers import Availability, LiveOffer, OfferService
+from storage.models import Order, OrderState
+from storage.orders import OrderRepo, TransitionError
+
+log = logging.getLogger(__name__)
+STARS = "XTR"
+
+
+class PaymentRefused(Exception):
+    """Why a payment must not go ahead; the message is shown to the customer."""
+
+
+class Checkout:
+    def __init__(
+        self,
+        orders: OrderRepo,
+        catalog: Catalog,
+        offers: OfferService,
+        *,
+        invoice_ttl: float,
+        precheck_timeout: float = 7.0,
+    ) -> None:
+        self._orders = orders
+        self._catalog = catalog
+        self._offers = offers
+        self._invoice_ttl = invoice_ttl
+        self._precheck_timeout = precheck_timeout  # Telegram waits 10 s for our answer
+
+    async def open_order(
+        self, user_id: int, chat_id: int, live: LiveOffer, fields: Mapping[str, str]
+    ) -> Order:
+        assert live.vendor is not None, "only offers the vendor confirmed can be ordered"
+        offer = live.offer
+        return await self._orders.create(
+            order_id=secrets.token_hex(8),
+            user_id=user_id,
+            chat_id=chat_id,
+            sku=offer.sku,
+            title=offer.title,
+            vendor=offer.vendor,
+            vendor_offer_id=offer.vendor_offer_id,
+            price_stars=offer.price_stars,
+            vendor_price=live.vendor.price,
+            max_vendor_price=offer.max_vendor_price,
+            vendor_currency=live.vendor.currency,
+            delivers_key=live.vendor.delivers_key,
+            customer_fields={name: fields[name] for name in live.required_fields},
+        )
+
+    async def cancel(self, order_id: str, user_id: int) -> bool:
+        order = await self._orders.get(order_id)
+        if order is None or order.user_id != user_id:
+            return False
+        try:
+            await self._orders.transition(order_id, OrderState.CANCELLED, note="customer")
+        except TransitionError:
+            return False
+        return True
+
+    async def vet_payment(self, order_id: str, user_id: int, currency: str, amount: int) -> None:
+        """Raise PaymentRefused unless this order may be charged now (pre-checkout)."""
+        order = await self._orders.get(order_id)
+        if order is None or order.user_id != user_id:
+            raise PaymentRefused(_("This order was not found. Please start a new purchase."))
+        expired = time.time() - order.created_at > self._invoice_ttl
+        if order.state is not OrderState.AWAITING_PAYMENT or expired:
+            raise PaymentRefused(
+                _("This invoice is no longer valid. Please open the offer again.")
+            )
+        if currency != STARS or amount != order.price_stars:
+            raise PaymentRefused(_("The amount does not match the order. Nothing was charged."))
+        offer = self._catalog.offer(order.sku)
+        if offer is None:
+            raise PaymentRefused(_("This offer is no longer sold. Nothing was charged."))
+        try:
+            live = await asyncio.wait_for(
+                self._offers.live(offer, fresh=True), self._precheck_timeout
+            )
+        except TimeoutError:
+            live = LiveOffer(offer, None, Availability.UNKNOWN)
+        if live.availability is Availability.UNKNOWN or live.vendor is None:
+            raise PaymentRefused(
+                _("We cannot reach the supplier right now. Please try again in a minute.")
+            )
+        if live.availability is not Availability.AVAILABLE:
+            raise PaymentRefused(
+                _("Sorry, the supplier's price just changed or the offer sold out."
+                  " Nothing was charged.")
+            )
+        if live.vendor.price != order.vendor_price:
+            await self._orders.requote(order_id, live.vendor.price)
+
+    async def record_payment(self, order_id: str, charge_id: str) -> Order | None:
+        """Store the payment first of all. None: this charge was already recorded."""
+        return await self._orders.record_payment(order_id, charge_id)

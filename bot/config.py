@@ -1,0 +1,68 @@
+"""Configuration from the environment (and an optional `.env`), validated by pydantic-settings.
+
+The variable names are a public interface documented in the README: keep them stable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OFFICIAL_API = "https://api.telegram.org"
+
+
+class ConfigError(Exception):
+    """A configuration problem explained in one line, for the person starting the bot."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr
+    telegram_api_url: str = OFFICIAL_API
+    admin_chat_id: int | None = None
+    database_path: Path = Path("data/storefront.sqlite3")
+    catalog_file: Path = Path("catalog.toml")
+    locales_dir: Path = PROJECT_ROOT / "locales"
+    default_locale: str = "en"
+
+    # Run every vendor against its built-in simulator (vendors without credentials always do).
+    sandbox: bool = False
+
+    # Keys are encrypted at rest with this Fernet key; generated next to the database if unset.
+    keys_encryption_key: SecretStr | None = None
+
+    offer_cache_seconds: float = Field(default=20.0, ge=0)
+    vendor_timeout_seconds: float = Field(default=10.0, gt=0)
+    vendor_rate_per_second: float = Field(default=10.0, gt=0)
+    poll_min_seconds: float = Field(default=1.0, gt=0)
+    poll_max_seconds: float = Field(default=15.0, gt=0)
+    worker_idle_seconds: float = Field(default=2.0, gt=0)
+    order_stuck_alert_minutes: float = Field(default=60.0, gt=0)
+    invoice_ttl_minutes: float = Field(default=60.0, gt=0)
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if ":" not in value.get_secret_value():
+            raise ValueError("is not a token from @BotFather (expected '123456:ABC...')")
+        return value
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()  # values come from the environment
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]).upper()
+        if first["type"] == "missing":
+            raise ConfigError(f"{name} is not set: put it in the environment or in .env") from None
+        raise ConfigError(f"{name} is invalid: {first['msg']}") from None

@@ -1,0 +1,89 @@
+"""Live vendor data for catalog offers: price and availability, with a short cache.
+
+Concurrent requests for the same offer share one vendor call, so a busy shop never
+waits longer than one vendor answer and never floods the vendor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from storage.models import Offer
+from vendors.base import OfferNotFound, Vendor, VendorError, VendorOffer
+
+log = logging.getLogger(__name__)
+
+
+class Availability(StrEnum):
+    AVAILABLE = "available"
+    SOLD_OUT = "sold_out"  # the vendor does not sell it now, or above our price limit
+    UNKNOWN = "unknown"  # the vendor did not answer
+
+
+@dataclass(frozen=True)
+class LiveOffer:
+    offer: Offer
+    vendor: VendorOffer | None
+    availability: Availability
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        if self.vendor is None or self.vendor.delivers_key:
+            return ()
+        return self.vendor.required_fields
+
+
+@dataclass(frozen=True)
+class _Cached:
+    expires: float
+    value: VendorOffer | None  # None: the vendor says it does not exist
+
+
+class OfferService:
+    def __init__(self, vendors: Mapping[str, Vendor], ttl: float, timeout: float = 8.0) -> None:
+        self._vendors = vendors
+        self._ttl = ttl
+        self._timeout = timeout
+        self._cache: dict[tuple[str, str], _Cached] = {}
+        self._inflight: dict[tuple[str, str], asyncio.Task[VendorOffer | None]] = {}
+
+    async def live(self, offer: Offer, *, fresh: bool = False) -> LiveOffer:
+        """The offer as the vendor sells it now; `fresh` skips the cache (before charging)."""
+        key = (offer.vendor, offer.vendor_offer_id)
+        cached = self._cache.get(key)
+        if not fresh and cached and cached.expires > time.monotonic():
+            return _judge(offer, cached.value)
+        try:
+            value = await asyncio.wait_for(asyncio.shield(self._fetch(key)), self._timeout)
+        except (VendorError, TimeoutError) as exc:
+            log.warning("offer %s: vendor check failed: %s", offer.sku, exc)
+            return LiveOffer(offer, None, Availability.UNKNOWN)
+        return _judge(offer, value)
+
+    def _fetch(self, key: tuple[str, str]) -> asyncio.Task[VendorOffer | None]:
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._ask_vendor(key))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+        return task
+
+    async def _ask_vendor(self, key: tuple[str, str]) -> VendorOffer | None:
+        vendor_name, offer_id = key
+        try:
+            value: VendorOffer | None = await self._vendors[vendor_name].get_offer(offer_id)
+        except OfferNotFound:
+            value = None
+        self._cache[key] = _Cached(time.monotonic() + self._ttl, value)
+        return value
+
+
+def _judge(offer: Offer, value: VendorOffer | None) -> LiveOffer:
+    if value is None or not value.available or value.price > offer.max_vendor_price:
+        return LiveOffer(offer, value, Availability.SOLD_OUT)
+    return LiveOffer(offer, value, Availability.AVAILABLE)

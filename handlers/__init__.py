@@ -1,0 +1,25 @@
+"""Thin aiogram routers, split by what the customer is doing. No SQL and no vendor HTTP here:
+they call the services the dispatcher injects by parameter name (catalog, offers, checkout,
+orders, users, fulfillment, notifier)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+
+from handlers import catalog, fallback, language, orders, payments, purchase
+
+
+def customer_router() -> Router:
+    """Everything customers see, in private chats only; the fallback router goes last."""
+    root = Router(name="customers")
+    root.message.filter(F.chat.type == "private")
+    root.callback_query.filter(F.message.chat.type == "private")
+    root.include_routers(
+        payments.router(),
+        catalog.router(),
+        purchase.router(),
+        orders.router(),
+        language.router(),
+        fallback.router(),
+    )
+    return root

@@ -1,0 +1,106 @@
+"""Browsing: /start (with `offer-<sku>` deep links), categories, offer cards."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.catalog import Catalog
+from bot.offers import Availability, LiveOffer, OfferService
+from bot.texts import stars
+from handlers import keyboards
+from handlers.callbacks import CategoryCb, MenuCb, OfferCb
+from handlers.replies import edit_or_send
+
+DEEP_LINK_PREFIX = "offer-"
+
+
+def router() -> Router:
+    r = Router(name="catalog")
+    r.message.register(start, CommandStart())
+    r.message.register(start, Command("catalog"))
+    r.callback_query.register(show_menu, MenuCb.filter())
+    r.callback_query.register(show_category, CategoryCb.filter())
+    r.callback_query.register(show_offer, OfferCb.filter())
+    return r
+
+
+def menu_text() -> str:
+    return _("👋 Welcome! Game keys, gift cards and top-ups, paid with Telegram Stars.\n"
+             "Pick a category:")
+
+
+async def start(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    catalog: Catalog,
+    offers: OfferService,
+) -> None:
+    await state.clear()
+    argument = command.args or ""
+    if argument.startswith(DEEP_LINK_PREFIX):
+        offer = catalog.offer(argument.removeprefix(DEEP_LINK_PREFIX))
+        if offer is not None:
+            text, markup = await offer_view(catalog, await offers.live(offer))
+            await message.answer(text, reply_markup=markup)
+            return
+        await message.answer(_("This offer is not sold any more. Here is what we have:"))
+    await message.answer(menu_text(), reply_markup=keyboards.main_menu(catalog.categories, 0))
+
+
+async def show_menu(query: CallbackQuery, callback_data: MenuCb, catalog: Catalog) -> None:
+    await edit_or_send(
+        query, menu_text(), keyboards.main_menu(catalog.categories, callback_data.page)
+    )
+
+
+async def show_category(query: CallbackQuery, callback_data: CategoryCb, catalog: Catalog) -> None:
+    category = catalog.category(callback_data.key)
+    if category is None:
+        await query.answer(_("This category is gone. Here is the catalog."), show_alert=True)
+        await show_menu(query, MenuCb(), catalog)
+        return
+    await edit_or_send(
+        query,
+        _("<b>{category}</b>\nPick an offer:").format(category=html.escape(category.title)),
+        keyboards.category_menu(category, callback_data.page),
+    )
+
+
+async def show_offer(
+    query: CallbackQuery, callback_data: OfferCb, catalog: Catalog, offers: OfferService
+) -> None:
+    offer = catalog.offer(callback_data.sku)
+    if offer is None:
+        await query.answer(_("This offer is not sold any more."), show_alert=True)
+        return
+    live = await offers.live(offer, fresh=callback_data.refresh)
+    text, markup = await offer_view(catalog, live)
+    await edit_or_send(query, text, markup)
+
+
+async def offer_view(catalog: Catalog, live: LiveOffer) -> tuple[str, InlineKeyboardMarkup]:
+    offer = live.offer
+    availability = {
+        Availability.AVAILABLE: _("✅ In stock"),
+        Availability.SOLD_OUT: _("❌ Sold out right now"),
+        Availability.UNKNOWN: _("⚠️ Could not check with the supplier; try Refresh"),
+    }[live.availability]
+    lines = [f"<b>{html.escape(offer.title)}</b>"]
+    if offer.description:
+        lines.append(html.escape(offer.description))
+    lines += [
+        _("Price: {price}").format(price=stars(offer.price_stars)),
+        _("Availability: {availability}").format(availability=availability),
+    ]
+    can_buy = live.availability is Availability.AVAILABLE
+    return "\n".join(lines), keyboards.offer_card(offer, catalog.category_of(offer), can_buy)
+
+
+__all__ = ["offer_view", "router"]

@@ -1,0 +1,102 @@
+"""/orders: the customer's orders, one order's details, and its key shown again."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_datetime
+
+from bot.notify import Notifier
+from bot.texts import field_label, short_id, stars, state_label
+from handlers import keyboards
+from handlers.callbacks import OrderCb, OrdersCb
+from handlers.replies import edit_or_send
+from storage.models import Order, OrderState
+from storage.orders import OrderRepo
+
+KEY_STATES = (OrderState.FULFILLED, OrderState.DELIVERED)
+
+
+def router() -> Router:
+    r = Router(name="orders")
+    r.message.register(list_command, Command("orders"))
+    r.callback_query.register(list_page, OrdersCb.filter())
+    r.callback_query.register(show_key, OrderCb.filter(F.action == "key"))
+    r.callback_query.register(show_order, OrderCb.filter())
+    return r
+
+
+async def list_command(message: Message, orders: OrderRepo) -> None:
+    assert message.from_user is not None
+    text, markup = await _orders_page(orders, message.from_user.id, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+async def list_page(query: CallbackQuery, callback_data: OrdersCb, orders: OrderRepo) -> None:
+    text, markup = await _orders_page(orders, query.from_user.id, callback_data.page)
+    await edit_or_send(query, text, markup)
+
+
+async def _orders_page(
+    orders: OrderRepo, user_id: int, page: int
+) -> tuple[str, keyboards.InlineKeyboardMarkup]:
+    total = await orders.count_for_user(user_id)
+    pages = max(1, -(-total // keyboards.ORDERS_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = await orders.for_user(
+        user_id, limit=keyboards.ORDERS_PAGE_SIZE, offset=page * keyboards.ORDERS_PAGE_SIZE
+    )
+    text = _("🧾 Your orders:") if shown else _("You have no orders yet.")
+    return text, keyboards.orders_list(shown, page, pages)
+
+
+async def show_order(
+    query: CallbackQuery, callback_data: OrderCb, orders: OrderRepo, i18n: I18n
+) -> None:
+    order = await _own_order(query, orders, callback_data.order_id)
+    if order is None:
+        return
+    lines = [
+        _("Order #{id}").format(id=short_id(order)),
+        f"<b>{html.escape(order.title)}</b>",
+        _("Date: {date}").format(date=format_datetime(
+            datetime.fromtimestamp(order.created_at, UTC), "medium", locale=i18n.current_locale)
+            + " UTC"),
+        _("Price: {price}").format(price=stars(order.price_stars)),
+        _("Status: {status}").format(status=state_label(order.state)),
+    ]
+    lines += [
+        f"{field_label(name)}: <code>{html.escape(value)}</code>"
+        for name, value in order.customer_fields.items()
+    ]
+    has_keys = order.delivers_key and order.state in KEY_STATES
+    await edit_or_send(query, "\n".join(lines), keyboards.order_card(order, has_keys))
+
+
+async def show_key(
+    query: CallbackQuery, callback_data: OrderCb, orders: OrderRepo, notifier: Notifier
+) -> None:
+    order = await _own_order(query, orders, callback_data.order_id)
+    if order is None:
+        return
+    keys = await orders.keys(order.id) if order.state in KEY_STATES else []
+    if not keys:
+        await query.answer(_("This order has no key to show."), show_alert=True)
+        return
+    await query.answer()
+    await notifier.send_keys(order, keys)
+
+
+async def _own_order(query: CallbackQuery, orders: OrderRepo, order_id: str) -> Order | None:
+    """The order if it belongs to whoever pressed the button (buttons can be forged)."""
+    order = await orders.get(order_id)
+    if order is None or order.user_id != query.from_user.id:
+        await query.answer(_("Order not found."), show_alert=True)
+        return None
+    return order

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the shop into ./.venv (created with python3.11+ if missing) and compile the
+# translations. The Docker image runs exactly this; so do ./run.sh, ./test.sh and CI.
+#   scripts/install.sh          runtime only
+#   scripts/install.sh --dev    plus the test and lint tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python="${PYTHON:-python3}"
+extras=""
+[ "${1:-}" = "--dev" ] && extras="[dev]"
+
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+stamp=".venv/.installed${extras}"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
+  touch "$stamp"
+fi
+.venv/bin/pybabel compile --domain messages --directory locales --use-fuzzy >/dev/null

@@ -1,0 +1,21 @@
+"""All SQL of the storefront: connection, migrations and one repository per table."""
+
+from storage.db import Database
+from storage.models import Key, Offer, Order, OrderState
+from storage.offers import OfferRepo
+from storage.orders import OrderRepo, TransitionError
+from storage.secrets import KeyCipher
+from storage.users import UserRepo
+
+__all__ = [
+    "Database",
+    "Key",
+    "KeyCipher",
+    "Offer",
+    "OfferRepo",
+    "Order",
+    "OrderRepo",
+    "OrderState",
+    "TransitionError",
+    "UserRepo",
+]

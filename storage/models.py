@@ -1,0 +1,115 @@
+"""What the storefront stores: catalog offers, orders and their state machine, keys."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_FIELD_PATTERN = "[0-9]{5,20}"
+
+
+class Offer(BaseModel):
+    """One entry of the shop's catalog."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sku: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    vendor: str = Field(min_length=1)
+    vendor_offer_id: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=100)
+    category: str = Field(min_length=1, max_length=60)
+    price_stars: int = Field(ge=1, le=100_000)
+    max_vendor_price: float = Field(gt=0)
+    patterns: dict[str, str] = Field(default_factory=dict)
+    description: str = Field(default="", max_length=200)
+
+    @field_validator("vendor_offer_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("patterns")
+    @classmethod
+    def _compilable(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern for {name!r} is not a valid regex: {exc}") from None
+        return value
+
+    def pattern_for(self, field_name: str) -> str:
+        return self.patterns.get(field_name, DEFAULT_FIELD_PATTERN)
+
+
+class OrderState(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    CANCELLED = "cancelled"
+    PAID = "paid"
+    PLACING = "placing"
+    PROCESSING = "processing"
+    FULFILLED = "fulfilled"  # the vendor delivered; keys (if any) are stored
+    DELIVERED = "delivered"  # the customer has been told
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+    FAILED = "failed"  # needs a human: e.g. the refund itself was refused
+
+
+S = OrderState
+TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
+    S.AWAITING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
+    S.CANCELLED: frozenset({S.PAID}),  # a payment that raced a cancel is still honoured
+    S.PAID: frozenset({S.PLACING, S.REFUNDING}),
+    S.PLACING: frozenset({S.PROCESSING, S.FULFILLED, S.REFUNDING}),
+    S.PROCESSING: frozenset({S.FULFILLED, S.REFUNDING}),
+    S.FULFILLED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset(),
+    S.REFUNDING: frozenset({S.REFUNDED, S.FAILED}),
+    S.REFUNDED: frozenset(),
+    S.FAILED: frozenset({S.REFUNDING}),
+}
+# States a background worker moves forward on its own.
+WORKER_STATES = (S.PAID, S.PLACING, S.PROCESSING, S.FULFILLED, S.REFUNDING)
+FINAL_STATES = (S.DELIVERED, S.REFUNDED, S.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    user_id: int
+    chat_id: int
+    sku: str
+    title: str
+    vendor: str
+    vendor_offer_id: str
+    price_stars: int
+    vendor_price: float
+    max_vendor_price: float
+    vendor_currency: str
+    delivers_key: bool
+    state: OrderState
+    created_at: float
+    updated_at: float
+    customer_fields: dict[str, str] = field(default_factory=dict)
+    telegram_charge_id: str | None = None
+    vendor_order_id: str | None = None
+    failure_reason: str | None = None
+    attempts: int = 0
+    next_attempt_at: float | None = None
+    alerted: bool = False
+
+
+@dataclass(frozen=True)
+class Key:
+    """A delivered product key: text, or an image (bytes) for vendors that send pictures."""
+
+    kind: Literal["text", "image"]
+    value: str | bytes
+    mime: str = "text/plain"
+
+    def __repr__(self) -> str:  # keys are secrets: never let one slip into a log line
+        return f"Key(kind={self.kind!r}, mime={self.mime!r}, value=<hidden>)"

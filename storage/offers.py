@@ -1,0 +1,61 @@
+"""The catalog table: synchronised from the catalog file at start, read as a snapshot."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+
+from storage.db import Database
+from storage.models import Offer
+
+
+class OfferRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def replace_catalog(self, offers: Sequence[Offer]) -> None:
+        """Make the file's offers the active catalog; offers no longer listed are deactivated
+        (kept, so that their old orders still show a title)."""
+        now = time.time()
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE offers SET active = 0, updated_at = ?", (now,))
+            await tx.executemany(
+                "INSERT INTO offers (sku, vendor, vendor_offer_id, title, category, price_stars,"
+                " max_vendor_price, field_patterns, description, position, active, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
+                " ON CONFLICT (sku) DO UPDATE SET vendor = excluded.vendor,"
+                " vendor_offer_id = excluded.vendor_offer_id, title = excluded.title,"
+                " category = excluded.category, price_stars = excluded.price_stars,"
+                " max_vendor_price = excluded.max_vendor_price,"
+                " field_patterns = excluded.field_patterns, description = excluded.description,"
+                " position = excluded.position,"
+                " active = 1, updated_at = excluded.updated_at",
+                (
+                    (
+                        o.sku, o.vendor, o.vendor_offer_id, o.title, o.category, o.price_stars,
+                        o.max_vendor_price, json.dumps(o.patterns), o.description, position, now,
+                    )
+                    for position, o in enumerate(offers)
+                ),
+            )
+
+    async def active(self) -> list[Offer]:
+        rows = await self._db.fetchall(
+            "SELECT sku, vendor, vendor_offer_id, title, category, price_stars, max_vendor_price,"
+            " field_patterns, description FROM offers WHERE active = 1 ORDER BY position"
+        )
+        return [
+            Offer(
+                sku=row["sku"],
+                vendor=row["vendor"],
+                vendor_offer_id=row["vendor_offer_id"],
+                title=row["title"],
+                category=row["category"],
+                price_stars=row["price_stars"],
+                max_vendor_price=row["max_vendor_price"],
+                patterns=json.loads(row["field_patterns"]),
+                description=row["description"],
+            )
+            for row in rows
+        ]

@@ -1,0 +1,303 @@
+"""Orders and their state machine: every transition is one committed write with an event row.
+
+This module is the only place that changes an order's state. A transition is a
+compare-and-set on the current state, so two workers (or a worker and a late Telegram
+update) can never both move the same order.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database, Transaction
+from storage.models import TRANSITIONS, WORKER_STATES, Key, Order, OrderState
+from storage.secrets import KeyCipher
+
+_SETTABLE = frozenset(
+    {"vendor_order_id", "vendor_price", "vendor_currency", "failure_reason", "attempts"}
+)
+
+
+class TransitionError(Exception):
+    """The order is not in a state that allows this change (someone else moved it first)."""
+
+    def __init__(self, order_id: str, current: OrderState | None, wanted: OrderState) -> None:
+        super().__init__(f"order {order_id}: {current} -> {wanted} is not allowed")
+        self.current = current
+
+
+class OrderRepo:
+    def __init__(self, db: Database, cipher: KeyCipher) -> None:
+        self._db = db
+        self._cipher = cipher
+
+    async def create(
+        self,
+        *,
+        order_id: str,
+        user_id: int,
+        chat_id: int,
+        sku: str,
+        title: str,
+        vendor: str,
+        vendor_offer_id: str,
+        price_stars: int,
+        vendor_price: float,
+        max_vendor_price: float,
+        vendor_currency: str,
+        delivers_key: bool,
+        customer_fields: Mapping[str, str],
+    ) -> Order:
+        now = time.time()
+        state = OrderState.AWAITING_PAYMENT
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO orders (id, user_id, chat_id, sku, title, vendor, vendor_offer_id,"
+                " price_stars, vendor_price, max_vendor_price, vendor_currency, customer_fields,"
+                " delivers_key, state, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    order_id, user_id, chat_id, sku, title, vendor, vendor_offer_id,
+                    price_stars, vendor_price, max_vendor_price, vendor_currency,
+                    json.dumps(dict(customer_fields)), int(delivers_key), state, now, now,
+                ),
+            )
+            await _event(tx, order_id, None, state, None, now)
+        order = await self.get(order_id)
+        assert order is not None
+        return order
+
+    async def get(self, order_id: str) -> Order | None:
+        row = await self._db.fetchone("SELECT * FROM orders WHERE id = ?", (order_id,))
+        return _order(row) if row else None
+
+    async def for_user(self, user_id: int, *, limit: int, offset: int = 0) -> list[Order]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM orders WHERE user_id = ? AND state != ?"
+            " ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            (user_id, OrderState.CANCELLED, limit, offset),
+        )
+        return [_order(row) for row in rows]
+
+    async def count_for_user(self, user_id: int) -> int:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM orders WHERE user_id = ? AND state != ?",
+            (user_id, OrderState.CANCELLED),
+        )
+        return int(row[0]) if row else 0
+
+    async def events(self, order_id: str) -> list[tuple[str | None, str, str | None]]:
+        rows = await self._db.fetchall(
+            "SELECT from_state, to_state, note FROM order_events WHERE order_id = ? ORDER BY id",
+            (order_id,),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    async def transition(
+        self,
+        order_id: str,
+        to: OrderState,
+        *,
+        note: str | None = None,
+        due_in: float = 0.0,
+        keep_lease: bool = False,
+        keys: Sequence[Key] = (),
+        **fields: Any,
+    ) -> Order:
+        """Move an order to `to` if its current state allows it; raise TransitionError if not.
+
+        Keys passed here are stored in the same transaction, so a key is durable no later
+        than the state that says we have it. Orders entering a worker state become due
+        after `due_in` seconds; the worker's lease is released unless `keep_lease`.
+        """
+        unknown = set(fields) - _SETTABLE
+        if unknown:
+            raise ValueError(f"cannot set {sorted(unknown)} in a transition")
+        now = time.time()
+        assignments = {
+            "attempts": 0,  # a new state starts its own retry count
+            **fields,
+            "state": to,
+            "updated_at": now,
+            "next_attempt_at": now + due_in if to in WORKER_STATES else None,
+        }
+        if not keep_lease:
+            assignments |= {"lease_owner": None, "lease_until": None}
+        async with self._db.transaction() as tx:
+            current = await _current_state(tx, order_id)
+            if current is None or to not in TRANSITIONS[current]:
+                raise TransitionError(order_id, current, to)
+            await _update(tx, order_id, current, assignments)
+            for position, key in enumerate(keys):
+                await tx.execute(
+                    "INSERT INTO order_keys (order_id, position, kind, mime, secret, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (order_id, position, key.kind, key.mime, self._cipher.seal(key), now),
+                )
+            await _event(tx, order_id, current, to, note, now)
+        order = await self.get(order_id)
+        assert order is not None
+        return order
+
+    async def record_payment(self, order_id: str, charge_id: str) -> Order | None:
+        """Store Telegram's charge id and mark the order paid, once.
+
+        Returns the paid order, or None if this charge was already recorded (a repeated
+        update). A charge for an order that is neither awaiting payment nor cancelled is
+        still stored; the caller then refunds it.
+        """
+        now = time.time()
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT state, telegram_charge_id FROM orders WHERE id = ?", (order_id,)
+            )
+            if not rows:
+                raise TransitionError(order_id, None, OrderState.PAID)
+            current, known_charge = OrderState(rows[0][0]), rows[0][1]
+            if known_charge == charge_id:
+                return None
+            if known_charge is not None or OrderState.PAID not in TRANSITIONS[current]:
+                raise TransitionError(order_id, current, OrderState.PAID)
+            await _update(
+                tx,
+                order_id,
+                current,
+                {
+                    "state": OrderState.PAID,
+                    "telegram_charge_id": charge_id,
+                    "updated_at": now,
+                    "next_attempt_at": now,
+                },
+            )
+            await _event(tx, order_id, current, OrderState.PAID, None, now)
+        return await self.get(order_id)
+
+    async def requote(self, order_id: str, vendor_price: float) -> bool:
+        """Update the vendor price we will pay, while the order is still unpaid."""
+        changed = await self._db.execute(
+            "UPDATE orders SET vendor_price = ?, updated_at = ? WHERE id = ? AND state = ?",
+            (vendor_price, time.time(), order_id, OrderState.AWAITING_PAYMENT),
+        )
+        return changed == 1
+
+    async def reschedule(
+        self, order_id: str, *, due_in: float, note: str | None = None, alerted: bool = False
+    ) -> None:
+        """Try this order again later (same state), releasing the worker's lease."""
+        now = time.time()
+        await self._db.execute(
+            "UPDATE orders SET next_attempt_at = ?, attempts = attempts + 1, failure_reason = ?,"
+            " alerted = MAX(alerted, ?), lease_owner = NULL, lease_until = NULL, updated_at = ?"
+            " WHERE id = ?",
+            (now + due_in, note, int(alerted), now, order_id),
+        )
+
+    async def claim_due(self, owner: str, *, lease_seconds: float, limit: int) -> list[Order]:
+        """Lease up to `limit` orders whose next step is due, for one worker."""
+        now = time.time()
+        placeholders = ",".join("?" * len(WORKER_STATES))
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "UPDATE orders SET lease_owner = ?, lease_until = ? WHERE id IN ("
+                f" SELECT id FROM orders WHERE state IN ({placeholders})"
+                " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
+                " ORDER BY next_attempt_at LIMIT ?) RETURNING *",
+                (owner, now + lease_seconds, *WORKER_STATES, now, now, limit),
+            )
+        return [_order(row) for row in rows]
+
+    async def next_due_at(self) -> float | None:
+        placeholders = ",".join("?" * len(WORKER_STATES))
+        row = await self._db.fetchone(
+            f"SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM orders"
+            f" WHERE state IN ({placeholders})",
+            WORKER_STATES,
+        )
+        return float(row[0]) if row and row[0] is not None else None
+
+    async def keys(self, order_id: str) -> list[Key]:
+        rows = await self._db.fetchall(
+            "SELECT kind, mime, secret FROM order_keys WHERE order_id = ? ORDER BY position",
+            (order_id,),
+        )
+        return [self._cipher.open(row["kind"], row["mime"], row["secret"]) for row in rows]
+
+    async def cancel_stale_unpaid(self, older_than: float) -> int:
+        """Cancel invoices nobody paid within the allowed time; returns how many."""
+        cutoff = time.time() - older_than
+        rows = await self._db.fetchall(
+            "SELECT id FROM orders WHERE state = ? AND created_at < ?",
+            (OrderState.AWAITING_PAYMENT, cutoff),
+        )
+        cancelled = 0
+        for row in rows:
+            try:
+                await self.transition(row["id"], OrderState.CANCELLED, note="invoice expired")
+                cancelled += 1
+            except TransitionError:
+                pass  # paid meanwhile: good
+        return cancelled
+
+
+async def _current_state(tx: Transaction, order_id: str) -> OrderState | None:
+    rows = await tx.fetchall("SELECT state FROM orders WHERE id = ?", (order_id,))
+    return OrderState(rows[0][0]) if rows else None
+
+
+async def _update(
+    tx: Transaction, order_id: str, expected: OrderState, assignments: Mapping[str, Any]
+) -> None:
+    columns = ", ".join(f"{name} = ?" for name in assignments)
+    changed = await tx.execute(
+        f"UPDATE orders SET {columns} WHERE id = ? AND state = ?",
+        (*assignments.values(), order_id, expected),
+    )
+    if changed != 1:
+        raise TransitionError(order_id, expected, OrderState(assignments["state"]))
+
+
+async def _event(
+    tx: Transaction,
+    order_id: str,
+    from_state: OrderState | None,
+    to_state: OrderState,
+    note: str | None,
+    at: float,
+) -> None:
+    await tx.execute(
+        "INSERT INTO order_events (order_id, from_state, to_state, note, at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (order_id, from_state, to_state, note, at),
+    )
+
+
+def _order(row: aiosqlite.Row) -> Order:
+    return Order(
+        id=row["id"],
+        user_id=row["user_id"],
+        chat_id=row["chat_id"],
+        sku=row["sku"],
+        title=row["title"],
+        vendor=row["vendor"],
+        vendor_offer_id=row["vendor_offer_id"],
+        price_stars=row["price_stars"],
+        vendor_price=row["vendor_price"],
+        max_vendor_price=row["max_vendor_price"],
+        vendor_currency=row["vendor_currency"],
+        delivers_key=bool(row["delivers_key"]),
+        state=OrderState(row["state"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        customer_fields=json.loads(row["customer_fields"]),
+        telegram_charge_id=row["telegram_charge_id"],
+        vendor_order_id=row["vendor_order_id"],
+        failure_reason=row["failure_reason"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        alerted=bool(row["alerted"]),
+    )

@@ -1,0 +1,1052 @@
+"""A fake Telegram Bot API server that a real aiogram ``Bot`` long-polls, plus a customer DSL.
+
+    async with FakeTelegram() as tg:
+        bot = tg.make_bot()
+        ann = tg.user(1001)
+        mark = await ann.send("/start")
+        await tg.wait_for("sendMessage", since=mark)
+        await ann.press("Buy")
+
+Every request is validated against the Bot API schema (``tg.violations``) and recorded
+(``tg.calls``); sent messages are tracked with their current state (``tg.messages``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Self, TypeVar
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiohttp import web
+
+from .botapi_schema import (
+    ATTACH_PREFIX,
+    BotApiSchema,
+    UploadedFile,
+    attachment_names,
+    load_schema,
+)
+
+T = TypeVar("T")
+ChatId = int
+Json = dict[str, Any]
+
+DEFAULT_TOKEN = "42:FAKE-storefront-test-token"
+BOT_USER: Json = {
+    "id": 42,
+    "is_bot": True,
+    "first_name": "Storefront",
+    "username": "storefront_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+    "can_connect_to_business": False,
+    "has_main_web_app": False,
+}
+# Update types Telegram leaves out when ``allowed_updates`` is empty or was never set.
+DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+CONFLICT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+MAX_TEXT, MAX_CAPTION, MAX_CALLBACK_DATA = 4096, 1024, 64
+
+
+class ApiError(Exception):
+    """Makes the server answer ``{"ok": false, ...}`` with the given description."""
+
+    def __init__(self, description: str, code: int = 400) -> None:
+        super().__init__(description)
+        self.description = description
+        self.code = code
+
+
+@dataclass
+class Call:
+    method: str
+    params: Json
+    token: str
+    ts: float = field(default_factory=time.monotonic)
+    result: Any = None
+    error: str | None = None  # description of the error response, if the call failed
+
+    def __str__(self) -> str:
+        outcome = f" -> {self.error}" if self.error else ""
+        return f"{self.method} {_short(self.params)}{outcome}"
+
+
+@dataclass
+class StoredFile:
+    file_id: str
+    file_unique_id: str
+    upload: UploadedFile | None = None
+
+
+@dataclass
+class Invoice:
+    title: str
+    description: str
+    payload: str
+    currency: str
+    total_amount: int
+
+    def to_dict(self) -> Json:
+        return {
+            "title": self.title,
+            "description": self.description,
+            "start_parameter": "",
+            "currency": self.currency,
+            "total_amount": self.total_amount,
+        }
+
+
+@dataclass
+class Charge:
+    user_id: int
+    currency: str
+    total_amount: int
+    payload: str
+    refunded: bool = False
+
+
+@dataclass
+class SentMessage:
+    """Current state of a message the bot sent (edits applied)."""
+
+    chat: Json
+    message_id: int
+    kind: str  # "text" | "photo" | "document" | "invoice" | "copy"
+    date: int
+    text: str | None = None  # message text, or the caption of a media message
+    entities: list[Json] = field(default_factory=list)
+    reply_markup: Json | None = None  # inline keyboard (the only markup echoed in Message)
+    reply_keyboard: Json | None = None  # ReplyKeyboardMarkup / ReplyKeyboardRemove / ForceReply
+    file: StoredFile | None = None
+    invoice: Invoice | None = None
+    edit_date: int | None = None
+    deleted: bool = False
+
+    @property
+    def chat_id(self) -> ChatId:
+        return int(self.chat["id"])
+
+    @property
+    def caption(self) -> str | None:
+        return None if self.kind == "text" else self.text
+
+    @property
+    def photo(self) -> bytes | None:
+        upload = self.file.upload if self.file and self.kind == "photo" else None
+        return upload.data if upload else None
+
+    @property
+    def buttons(self) -> list[Json]:
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [button for row in rows for button in row]
+
+    @property
+    def button_texts(self) -> list[str]:
+        return [button["text"] for button in self.buttons]
+
+    def to_dict(self) -> Json:
+        """The ``Message`` object Telegram would return for this message."""
+        message: Json = {
+            "message_id": self.message_id,
+            "from": BOT_USER,
+            "date": self.date,
+            "chat": self.chat,
+        }
+        if self.edit_date is not None:
+            message["edit_date"] = self.edit_date
+        message |= self._content()
+        if self.reply_markup:
+            message["reply_markup"] = self.reply_markup
+        return message
+
+    def _content(self) -> Json:
+        text_key, entities_key = ("text", "entities") if self.kind == "text" else _CAPTION_KEYS
+        content: Json = {}
+        if self.text is not None:
+            content[text_key] = self.text
+        if self.entities:
+            content[entities_key] = self.entities
+        if self.kind == "photo" and self.file:
+            content["photo"] = _photo_sizes(self.file)
+        if self.kind == "document" and self.file:
+            content["document"] = _document(self.file)
+        if self.invoice:
+            content["invoice"] = self.invoice.to_dict()
+        return content
+
+
+_CAPTION_KEYS = ("caption", "caption_entities")
+
+
+class FakeTelegram:
+    def __init__(self, schema: BotApiSchema | None = None) -> None:
+        self.schema = schema or load_schema()
+        self.url = ""
+        self.calls: list[Call] = []
+        self.violations: list[str] = []
+        self.messages: dict[tuple[ChatId, int], SentMessage] = {}
+        self.users: dict[int, FakeUser] = {}
+        self.charges: dict[str, Charge] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.allowed_updates: list[str] | None = None
+        self.dropped_updates: list[Json] = []  # filtered out by the bot's allowed_updates
+        self._pending: list[Json] = []
+        self._next_update_id = 1
+        self._message_ids: defaultdict[ChatId, int] = defaultdict(int)
+        self._usernames: dict[str, ChatId] = {}
+        self._failures: list[tuple[str, Callable[[Json], bool], ApiError]] = []
+        self._ids = itertools.count(1)
+        self._wakeup = asyncio.Event()
+        self._poll_generation = 0
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self._handlers: dict[str, Callable[[Json], Any]] = {
+            "getMe": lambda _: BOT_USER,
+            "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
+            "sendInvoice": self._send_invoice,
+            "copyMessage": self._copy_message,
+            "editMessageText": self._edit_text,
+            "editMessageCaption": self._edit_caption,
+            "editMessageReplyMarkup": self._edit_reply_markup,
+            "deleteMessage": self._delete_message,
+            "refundStarPayment": self._refund_star_payment,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._closing = True
+        self._notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def make_bot(self, token: str = DEFAULT_TOKEN, **kwargs: Any) -> Bot:
+        """A real aiogram ``Bot`` talking to this server (close its session when done)."""
+        api = TelegramAPIServer.from_base(self.url)
+        return Bot(token, session=AiohttpSession(api=api), **kwargs)
+
+    # -- inspection and waiting --------------------------------------------------------------
+
+    def mark(self) -> int:
+        return len(self.calls)
+
+    def calls_of(self, method: str, chat_id: ChatId | None = None) -> list[Call]:
+        return [
+            call
+            for call in self.calls
+            if _same_method(call.method, method)
+            and (chat_id is None or call.params.get("chat_id") == chat_id)
+        ]
+
+    async def wait_for(
+        self,
+        method: str,
+        *,
+        where: Callable[[Call], bool] = lambda call: True,
+        timeout: float = 10.0,  # noqa: ASYNC109 - part of the DSL
+        since: int = 0,
+    ) -> Call:
+        """First call of ``method`` at index >= ``since`` satisfying ``where``."""
+
+        def probe() -> Call | None:
+            matching = (c for c in self.calls[since:] if _same_method(c.method, method))
+            return next((c for c in matching if where(c)), None)
+
+        found = await self._wait_until(probe, timeout)
+        if found is None:
+            raise AssertionError(
+                f"no matching {method} call within {timeout}s (since #{since})\n{self.dump()}"
+            )
+        return found
+
+    def dump(self, last: int = 30) -> str:
+        """Recent calls, queued/dropped updates and violations, for failure messages."""
+        interesting = [
+            (i, c) for i, c in enumerate(self.calls) if c.method != "getUpdates" or c.result
+        ]
+        lines = [f"  #{i} {call}" for i, call in interesting[-last:]]
+        lines.append(f"  pending updates: {[_update_type(u) for u in self._pending]}")
+        if self.dropped_updates:
+            lines.append(
+                f"  dropped (not in allowed_updates={self.allowed_updates}): "
+                f"{[_update_type(u) for u in self.dropped_updates]}"
+            )
+        lines += [f"  VIOLATION {v}" for v in self.violations]
+        return "recent calls:\n" + "\n".join(lines)
+
+    def fail_next(
+        self,
+        method: str,
+        description: str,
+        *,
+        code: int = 400,
+        where: Callable[[Json], bool] = lambda params: True,
+    ) -> None:
+        """Answer the next matching call with an error, e.g. "Forbidden: bot was blocked by the
+        user" (code 403)."""
+        self._failures.append((method, where, ApiError(description, code)))
+
+    # -- updates -----------------------------------------------------------------------------
+
+    def push_update(self, update: Json) -> int:
+        """Queue an update (its ``update_id`` is assigned here); returns the update id."""
+        update_id = self._next_update_id
+        update = {"update_id": update_id} | {k: v for k, v in update.items() if k != "update_id"}
+        errors = self.schema.validate_value(["Update"], update, "Update")
+        if errors:
+            raise ValueError("invalid update pushed to FakeTelegram:\n" + "\n".join(errors))
+        self._next_update_id += 1
+        self._pending.append(update)
+        self._notify()
+        return update_id
+
+    def user(
+        self,
+        user_id: int = 1001,
+        language_code: str | None = "en",
+        first_name: str = "Ann",
+        username: str | None = None,
+    ) -> FakeUser:
+        customer = FakeUser(self, user_id, first_name, language_code, username)
+        self.users[user_id] = customer
+        return customer
+
+    def chat(self, chat_id: ChatId) -> Json:
+        if chat_id > 0:
+            customer = self.users.get(chat_id)
+            first_name = customer.first_name if customer else f"User {chat_id}"
+            return {"id": chat_id, "type": "private", "first_name": first_name}
+        return {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"}
+
+    def next_message_id(self, chat_id: ChatId) -> int:
+        """Message ids are shared by both sides of a chat, as in Telegram."""
+        self._message_ids[chat_id] += 1
+        return self._message_ids[chat_id]
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):08d}"
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        token, method = request.match_info["token"], request.match_info["method"]
+        decoded = self.schema.decode_call(method, await _read_params(request))
+        definition = self.schema.method(method)
+        name = definition.name if definition else method
+        call = Call(name, _resolve_attachments(decoded.value), token)
+        self.violations += decoded.errors
+        try:
+            if definition is None:
+                raise ApiError("Not Found", 404)
+            if decoded.errors:
+                raise ApiError("Bad Request: " + "; ".join(decoded.errors))
+            call.result = await self._dispatch(call)
+            response = web.json_response({"ok": True, "result": call.result})
+        except ApiError as error:
+            response = self._error_response(call, error)
+        except Exception as error:  # a bug in the fake: make it loud
+            self.violations.append(f"{name}: FakeTelegram crashed: {error!r}")
+            response = self._error_response(
+                call, ApiError(f"Internal Server Error: {error!r}", 500)
+            )
+        self.calls.append(call)
+        self._notify()
+        return response
+
+    @staticmethod
+    def _error_response(call: Call, error: ApiError) -> web.Response:
+        call.error = error.description
+        body = {"ok": False, "error_code": error.code, "description": error.description}
+        return web.json_response(body, status=error.code)
+
+    async def _dispatch(self, call: Call) -> Any:
+        self._raise_injected_failure(call)
+        if call.method == "getUpdates":
+            return await self._get_updates(call.params)
+        handler = self._handlers.get(call.method)
+        return handler(call.params) if handler else True
+
+    def _raise_injected_failure(self, call: Call) -> None:
+        for index, (method, where, error) in enumerate(self._failures):
+            if _same_method(method, call.method) and where(call.params):
+                del self._failures[index]
+                raise error
+
+    def _notify(self) -> None:
+        self._wakeup.set()
+        self._wakeup = asyncio.Event()
+
+    async def _wait_until(
+        self,
+        probe: Callable[[], T | None],
+        timeout: float,  # noqa: ASYNC109
+    ) -> T | None:
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    wakeup = self._wakeup
+                    found = probe()
+                    if found is not None:
+                        return found
+                    await wakeup.wait()
+        except TimeoutError:
+            return None
+
+    # -- getUpdates --------------------------------------------------------------------------
+
+    async def _get_updates(self, params: Json) -> list[Json]:
+        self._confirm(params.get("offset"))
+        if "allowed_updates" in params:
+            self.allowed_updates = params["allowed_updates"]
+        self._poll_generation += 1
+        generation = self._poll_generation
+        limit = min(max(params.get("limit", 100), 1), 100)
+
+        def probe() -> list[Json] | None:
+            if generation != self._poll_generation:
+                raise ApiError(CONFLICT, 409)
+            if self._closing:
+                return []
+            return self._deliverable()[:limit] or None
+
+        return await self._wait_until(probe, params.get("timeout", 0)) or []
+
+    def _confirm(self, offset: int | None) -> None:
+        if offset is None:
+            return
+        if offset < 0:
+            self._pending = self._pending[offset:]
+        else:
+            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+
+    def _deliverable(self) -> list[Json]:
+        allowed = set(self.allowed_updates or ())
+
+        def wanted(update: Json) -> bool:
+            kind = _update_type(update)
+            return kind in allowed if allowed else kind not in DEFAULT_EXCLUDED_UPDATES
+
+        self.dropped_updates += [u for u in self._pending if not wanted(u)]
+        self._pending = [u for u in self._pending if wanted(u)]
+        return self._pending
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def _send_message(self, params: Json) -> Json:
+        return self._create(params, "text", ("text", "entities")).to_dict()
+
+    def _send_photo(self, params: Json) -> Json:
+        stored = self._store_file(params["photo"])
+        return self._create(params, "photo", _CAPTION_KEYS, file=stored).to_dict()
+
+    def _send_document(self, params: Json) -> Json:
+        stored = self._store_file(params["document"])
+        return self._create(params, "document", _CAPTION_KEYS, file=stored).to_dict()
+
+    def _send_invoice(self, params: Json) -> Json:
+        invoice = Invoice(
+            title=params["title"],
+            description=params["description"],
+            payload=params["payload"],
+            currency=params["currency"],
+            total_amount=sum(price["amount"] for price in params["prices"]),
+        )
+        return self._create(params, "invoice", None, invoice=invoice).to_dict()
+
+    def _copy_message(self, params: Json) -> Json:
+        source = self.messages.get((self._chat_id(params["from_chat_id"]), params["message_id"]))
+        copy = self._create(params, "copy", _CAPTION_KEYS)
+        if source is not None:
+            caption_given = "caption" in params
+            copy.kind, copy.file, copy.invoice = source.kind, source.file, source.invoice
+            copy.text = copy.text if caption_given else source.text
+            copy.entities = copy.entities if caption_given else source.entities
+        return {"message_id": copy.message_id}
+
+    def _create(
+        self, params: Json, kind: str, text_keys: tuple[str, str] | None, **extra: Any
+    ) -> SentMessage:
+        chat_id = self._chat_id(params["chat_id"])
+        text, entities = _formatted(params, text_keys) if text_keys else (None, [])
+        if kind == "text" and not (text or "").strip():
+            raise ApiError("Bad Request: message text is empty")
+        inline, keyboard = _split_markup(params.get("reply_markup"))
+        message = SentMessage(
+            chat=self.chat(chat_id),
+            message_id=self.next_message_id(chat_id),
+            kind=kind,
+            date=int(time.time()),
+            text=text,
+            entities=entities,
+            reply_markup=inline,
+            reply_keyboard=keyboard,
+            **extra,
+        )
+        self.messages[(chat_id, message.message_id)] = message
+        return message
+
+    def _chat_id(self, chat_id: int | str) -> ChatId:
+        """Numeric chat id; "@username" chats get a stable fake supergroup id."""
+        if isinstance(chat_id, int):
+            return chat_id
+        return self._usernames.setdefault(chat_id, -1001000000000 - len(self._usernames))
+
+    def _store_file(self, value: UploadedFile | str) -> StoredFile:
+        if isinstance(value, str) and value in self.files:
+            return self.files[value]
+        upload = value if isinstance(value, UploadedFile) else None
+        stored = StoredFile(self.new_id("AgACAgIAAxkBAAI"), self.new_id("AQAD"), upload)
+        self.files[stored.file_id] = stored
+        return stored
+
+    # -- editing -----------------------------------------------------------------------------
+
+    def _target(self, params: Json, action: str) -> SentMessage | None:
+        """The message addressed by chat_id/message_id; None for inline messages."""
+        if "inline_message_id" in params:
+            return None
+        key = (self._chat_id(params.get("chat_id", 0)), params.get("message_id", 0))
+        message = self.messages.get(key)
+        if message is None or message.deleted:
+            raise ApiError(f"Bad Request: message to {action} not found")
+        return message
+
+    def _edit_text(self, params: Json) -> Json | bool:
+        message = self._target(params, "edit")
+        if message is None:
+            return True
+        if message.kind != "text":
+            raise ApiError("Bad Request: there is no text in the message to edit")
+        text, entities = _formatted(params, ("text", "entities"))
+        return self._apply_edit(message, params, text=text, entities=entities)
+
+    def _edit_caption(self, params: Json) -> Json | bool:
+        message = self._target(params, "edit")
+        if message is None:
+            return True
+        if message.kind == "text":
+            raise ApiError("Bad Request: there is no caption in the message to edit")
+        text, entities = _formatted(params, _CAPTION_KEYS)
+        return self._apply_edit(message, params, text=text, entities=entities)
+
+    def _edit_reply_markup(self, params: Json) -> Json | bool:
+        message = self._target(params, "edit")
+        return True if message is None else self._apply_edit(message, params)
+
+    @staticmethod
+    def _apply_edit(message: SentMessage, params: Json, **changes: Any) -> Json:
+        # Like Telegram, an edit without reply_markup removes the inline keyboard.
+        changes["reply_markup"] = _split_markup(params.get("reply_markup"))[0]
+        if all(getattr(message, key) == value for key, value in changes.items()):
+            raise ApiError(NOT_MODIFIED)
+        for key, value in changes.items():
+            setattr(message, key, value)
+        message.edit_date = int(time.time())
+        return message.to_dict()
+
+    def _delete_message(self, params: Json) -> bool:
+        message = self._target(params, "delete")
+        if message is not None:
+            message.deleted = True
+        return True
+
+    # -- payments ----------------------------------------------------------------------------
+
+    def _refund_star_payment(self, params: Json) -> bool:
+        charge = self.charges.get(params["telegram_payment_charge_id"])
+        if charge is None or charge.user_id != params["user_id"]:
+            raise ApiError("Bad Request: CHARGE_NOT_FOUND")
+        if charge.refunded:
+            raise ApiError("Bad Request: CHARGE_ALREADY_REFUNDED")
+        charge.refunded = True
+        return True
+
+
+class FakeUser:
+    """A customer chatting with the bot in a private chat."""
+
+    def __init__(
+        self,
+        tg: FakeTelegram,
+        user_id: int,
+        first_name: str,
+        language_code: str | None,
+        username: str | None = None,
+    ) -> None:
+        self.tg = tg
+        self.id = user_id
+        self.first_name = first_name
+        self.language_code = language_code
+        self.username = username
+
+    def as_dict(self) -> Json:
+        user: Json = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.username:
+            user["username"] = self.username
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+    # -- what the bot sent -------------------------------------------------------------------
+
+    def messages(self, include_deleted: bool = False) -> list[SentMessage]:
+        """Messages the bot sent to this user, oldest first (current state)."""
+        found = [
+            m
+            for (chat_id, _), m in self.tg.messages.items()
+            if chat_id == self.id and (include_deleted or not m.deleted)
+        ]
+        return sorted(found, key=lambda m: m.message_id)
+
+    def texts(self) -> list[str]:
+        """Texts/captions (plain, after parse_mode) of the bot's messages, oldest first."""
+        return [m.text for m in self.messages() if m.text is not None]
+
+    def last_message(self, with_keyboard: bool = False) -> SentMessage:
+        found = [m for m in self.messages() if m.buttons or not with_keyboard]
+        if not found:
+            what = "message with an inline keyboard" if with_keyboard else "message"
+            raise AssertionError(f"the bot sent no {what} to user {self.id}\n{self.tg.dump()}")
+        return found[-1]
+
+    def last_invoice(self) -> SentMessage:
+        invoices = [m for m in self.messages() if m.invoice is not None]
+        if not invoices:
+            raise AssertionError(f"the bot sent no invoice to user {self.id}\n{self.tg.dump()}")
+        return invoices[-1]
+
+    # -- actions (each returns tg.mark() taken before the update was pushed) ---------------
+
+    async def send(self, text: str) -> int:
+        return self._push("message", self._message(text=text, **_command_entities(text)))
+
+    async def press(
+        self,
+        text_or_predicate: str | Callable[[Json], bool],
+        message: SentMessage | None = None,
+    ) -> int:
+        """Press an inline callback button, matched by exact text, else by substring, or by
+        a predicate on the button dict; on ``message`` or the latest message with buttons."""
+        target = message or self.last_message(with_keyboard=True)
+        button = _find_button(target, text_or_predicate)
+        if "callback_data" not in button:
+            raise AssertionError(f"button {button['text']!r} is not a callback button: {button}")
+        return self._push_callback(target, button["callback_data"])
+
+    async def press_data(self, data: str, message_id: int | None = None) -> int:
+        """Send arbitrary (possibly forged) callback data from one of the bot's messages."""
+        message = (
+            self.last_message()
+            if message_id is None
+            else self.tg.messages.get((self.id, message_id))
+        )
+        if message is None:
+            raise AssertionError(f"no message {message_id} in chat {self.id}")
+        return self._push_callback(message, data)
+
+    # -- payments ----------------------------------------------------------------------------
+
+    async def pay(
+        self, invoice_message: SentMessage | None = None, total_amount: int | None = None
+    ) -> Call:
+        """Checkout an invoice: pre_checkout_query, then (if the bot answers ok) a message with
+        successful_payment.  Returns the bot's answerPreCheckoutQuery call."""
+        invoice_message = invoice_message or self.last_invoice()
+        mark = self.tg.mark()
+        query_id = await self.pre_checkout(invoice_message, total_amount=total_amount)
+        answer = await self.tg.wait_for(
+            "answerPreCheckoutQuery",
+            where=lambda call: call.params.get("pre_checkout_query_id") == query_id,
+            since=mark,
+        )
+        if answer.params.get("ok"):
+            await self.successful_payment(invoice_message, total_amount=total_amount)
+        return answer
+
+    async def pre_checkout(
+        self,
+        invoice_message: SentMessage | None = None,
+        *,
+        total_amount: int | None = None,
+        payload: str | None = None,
+        currency: str | None = None,
+    ) -> str:
+        """Push a pre_checkout_query; returns its id."""
+        terms = self._terms(invoice_message, total_amount, payload, currency)
+        query_id = self.tg.new_id("pcq")
+        self._push("pre_checkout_query", {"id": query_id, "from": self.as_dict(), **terms})
+        return query_id
+
+    async def successful_payment(
+        self,
+        invoice_message: SentMessage | None = None,
+        *,
+        total_amount: int | None = None,
+        payload: str | None = None,
+        currency: str | None = None,
+    ) -> str:
+        """Push a message with successful_payment; returns its telegram_payment_charge_id."""
+        terms = self._terms(invoice_message, total_amount, payload, currency)
+        charge_id = self.tg.new_id("stxFAKEcharge")
+        self.tg.charges[charge_id] = Charge(
+            self.id, terms["currency"], terms["total_amount"], terms["invoice_payload"]
+        )
+        payment = terms | {
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": self.tg.new_id("provider"),
+        }
+        self._push("message", self._message(successful_payment=payment))
+        return charge_id
+
+    def _terms(
+        self,
+        invoice_message: SentMessage | None,
+        total_amount: int | None,
+        payload: str | None,
+        currency: str | None,
+    ) -> Json:
+        invoice = (invoice_message or self.last_invoice()).invoice
+        if invoice is None:
+            raise AssertionError("the given message is not an invoice")
+        return {
+            "currency": currency or invoice.currency,
+            "total_amount": invoice.total_amount if total_amount is None else total_amount,
+            "invoice_payload": invoice.payload if payload is None else payload,
+        }
+
+    # -- update building ---------------------------------------------------------------------
+
+    def _message(self, **content: Any) -> Json:
+        return {
+            "message_id": self.tg.next_message_id(self.id),
+            "from": self.as_dict(),
+            "date": int(time.time()),
+            "chat": self.tg.chat(self.id),
+            **content,
+        }
+
+    def _push_callback(self, message: SentMessage, data: str) -> int:
+        query = {
+            "id": self.tg.new_id("cbq"),
+            "from": self.as_dict(),
+            "message": message.to_dict(),
+            "chat_instance": f"ci{message.chat_id}",
+            "data": data,
+        }
+        return self._push("callback_query", query)
+
+    def _push(self, kind: str, payload: Json) -> int:
+        mark = self.tg.mark()
+        self.tg.push_update({kind: payload})
+        return mark
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _same_method(a: str, b: str) -> bool:
+    return a.lower() == b.lower()
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=repr)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _update_type(update: Json) -> str:
+    return next((key for key in update if key != "update_id"), "?")
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.method != "POST" or not request.body_exists:
+        return params
+    if request.content_type == "application/json":
+        params |= await request.json()
+        return params
+    for key, value in (await request.post()).items():
+        params[key] = (
+            UploadedFile(key, value.filename, value.content_type, value.file.read())
+            if isinstance(value, web.FileField)
+            else value
+        )
+    return params
+
+
+def _resolve_attachments(params: Json) -> Json:
+    """Replace "attach://name" references by the uploaded parts (dropping the parts)."""
+    files = {key: value for key, value in params.items() if isinstance(value, UploadedFile)}
+    attached = attachment_names(params)
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(ATTACH_PREFIX):
+            return files.get(value.removeprefix(ATTACH_PREFIX), value)
+        if isinstance(value, dict):
+            return {key: resolve(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [resolve(item) for item in value]
+        return value
+
+    return {key: resolve(value) for key, value in params.items() if key not in attached}
+
+
+def _split_markup(markup: Json | None) -> tuple[Json | None, Json | None]:
+    """(inline keyboard, other reply markup); validates callback data like Telegram."""
+    if not markup:
+        return None, None
+    if "inline_keyboard" not in markup:
+        return None, markup
+    for row in markup["inline_keyboard"]:
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+                raise ApiError("Bad Request: BUTTON_DATA_INVALID")
+    return markup, None
+
+
+def _formatted(params: Json, keys: tuple[str, str]) -> tuple[str | None, list[Json]]:
+    """Plain text and entities as Telegram stores them (HTML parse_mode is applied)."""
+    text_key, entities_key = keys
+    source = params.get(text_key)
+    if source is None:
+        return None, []
+    if entities_key in params:
+        text, entities = source, params[entities_key]
+    elif str(params.get("parse_mode", "")).lower() == "html":
+        text, entities = parse_html(source)
+    else:
+        text, entities = source, []
+    limit = MAX_TEXT if text_key == "text" else MAX_CAPTION
+    if len(text) > limit:
+        what = "message" if text_key == "text" else "message caption"
+        raise ApiError(f"Bad Request: {what} is too long")
+    return text, entities
+
+
+def _command_entities(text: str) -> Json:
+    if not text.startswith("/"):
+        return {}
+    command = text.split(maxsplit=1)[0]
+    return {"entities": [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]}
+
+
+def _find_button(message: SentMessage, wanted: str | Callable[[Json], bool]) -> Json:
+    buttons = message.buttons
+    if callable(wanted):
+        matches = [b for b in buttons if wanted(b)][:1]
+    else:
+        matches = [b for b in buttons if b["text"] == wanted]
+        matches = matches or [b for b in buttons if wanted in b["text"]]
+    if len(matches) != 1:
+        problem = "several buttons match" if matches else "no button matches"
+        raise AssertionError(
+            f"{problem} {wanted!r} on message {message.message_id}; "
+            f"available: {message.button_texts}"
+        )
+    return matches[0]
+
+
+def _photo_sizes(stored: StoredFile) -> list[Json]:
+    return [
+        {
+            "file_id": f"{stored.file_id}{suffix}",
+            "file_unique_id": f"{stored.file_unique_id}{suffix}",
+            "width": side,
+            "height": side,
+            "file_size": len(stored.upload.data) * side // 800 if stored.upload else side * 40,
+        }
+        for suffix, side in (("-s", 90), ("", 800))
+    ]
+
+
+def _document(stored: StoredFile) -> Json:
+    document: Json = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+    if stored.upload:
+        document |= {
+            "file_name": stored.upload.filename,
+            "mime_type": stored.upload.content_type,
+            "file_size": len(stored.upload.data),
+        }
+    return document
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit of Telegram entity offsets."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# -- HTML parse_mode -----------------------------------------------------------------------
+
+_HTML_TAGS = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+    "tg-time": "date_time",
+}
+_HTML_ESCAPES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_HTML_TOKEN_RE = re.compile(r"<(/?)([^\s/>]*)([^>]*)>|<|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+_HTML_ATTR_RE = re.compile(r"""([\w-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
+
+
+def parse_html(source: str) -> tuple[str, list[Json]]:
+    """Telegram's HTML parse mode: plain text plus entities; raises ApiError like Telegram
+    ("can't parse entities: ...") on unsupported or unbalanced tags and bare "<"."""
+    return _HtmlParser(source).parse()
+
+
+class _HtmlParser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.chunks: list[str] = []
+        self.offset = 0
+        self.stack: list[tuple[str, Json]] = []
+        self.entities: list[Json] = []
+
+    def parse(self) -> tuple[str, list[Json]]:
+        position = 0
+        for match in _HTML_TOKEN_RE.finditer(self.source):
+            self._text(self.source[position : match.start()])
+            position = match.end()
+            self._token(match)
+        self._text(self.source[position:])
+        if self.stack:
+            self._fail(f'Can\'t find end tag corresponding to start tag "{self.stack[-1][0]}"')
+        return "".join(self.chunks), sorted(
+            self.entities, key=lambda e: (e["offset"], -e["length"])
+        )
+
+    def _text(self, text: str) -> None:
+        self.chunks.append(text)
+        self.offset += utf16_len(text)
+
+    def _token(self, match: re.Match[str]) -> None:
+        at = len(self.source[: match.start()].encode())
+        slash, name, attributes, escape = match.groups()
+        if escape is not None:
+            self._text(_unescape(escape, match.group(0)))
+        elif name is None:
+            self._fail(f"Unclosed start tag at byte offset {at}")
+        elif slash:
+            self._close(name.lower(), at)
+        else:
+            self._open(name.lower(), _html_attributes(attributes), at)
+
+    def _open(self, name: str, attributes: dict[str, str], at: int) -> None:
+        kind = _HTML_TAGS.get(name)
+        if kind is None or (name == "span" and attributes.get("class") != "tg-spoiler"):
+            self._fail(f'Unsupported start tag "{name}" at byte offset {at}')
+        entity: Json = {"type": kind, "offset": self.offset}
+        entity |= _entity_attributes(name, attributes)
+        self.stack.append((name, entity))
+
+    def _close(self, name: str, at: int) -> None:
+        if not self.stack:
+            self._fail(f"Unexpected end tag at byte offset {at}")
+        open_name, entity = self.stack.pop()
+        if open_name != name:
+            self._fail(
+                f'Unmatched end tag at byte offset {at}, expected "</{open_name}>", '
+                f'found "</{name}>"'
+            )
+        entity["length"] = self.offset - entity["offset"]
+        language = entity.pop("language", None) if name == "code" else None
+        if language and self.stack and self.stack[-1][1]["type"] == "pre":
+            self.stack[-1][1]["language"] = language  # <pre><code class="language-x">
+        elif entity["length"] > 0:
+            self.entities.append(entity)
+
+    @staticmethod
+    def _fail(reason: str) -> None:
+        raise ApiError(f"Bad Request: can't parse entities: {reason}")
+
+
+def _html_attributes(raw: str) -> dict[str, str]:
+    return {
+        m.group(1).lower(): next((v for v in m.group(2, 3, 4) if v is not None), "")
+        for m in _HTML_ATTR_RE.finditer(raw)
+    }
+
+
+def _entity_attributes(name: str, attributes: Mapping[str, str]) -> Json:
+    if name == "a":
+        return {"url": attributes.get("href", "")}
+    if name == "tg-emoji":
+        return {"custom_emoji_id": attributes.get("emoji-id", "")}
+    if name == "blockquote" and "expandable" in attributes:
+        return {"type": "expandable_blockquote"}
+    if name == "code" and attributes.get("class", "").startswith("language-"):
+        return {"language": attributes["class"].removeprefix("language-")}
+    if name == "tg-time":
+        unix = attributes.get("unix", "")
+        extra: Json = {"unix_time": int(unix) if unix.isdigit() else 0}
+        return extra | (
+            {"date_time_format": attributes["format"]} if "format" in attributes else {}
+        )
+    return {}
+
+
+def _unescape(name: str, raw: str) -> str:
+    if name in _HTML_ESCAPES:
+        return _HTML_ESCAPES[name]
+    if name.startswith("#"):
+        code = int(name[2:], 16) if name[1] == "x" else int(name[1:])
+        return chr(code) if code <= 0x10FFFF else raw
+    return raw
+
+
+__all__ = [
+    "BOT_USER",
+    "DEFAULT_TOKEN",
+    "ApiError",
+    "Call",
+    "Charge",
+    "FakeTelegram",
+    "FakeUser",
+    "Invoice",
+    "SentMessage",
+    "StoredFile",
+    "parse_html",
+    "utf16_len",
+]

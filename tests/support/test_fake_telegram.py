@@ -1,0 +1,432 @@
+"""Tests of the fake Bot API server and the customer DSL, driven by a real aiogram Bot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.exceptions import TelegramBadRequest, TelegramConflictError
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    CopyTextButton,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LabeledPrice,
+    Message,
+    PreCheckoutQuery,
+)
+
+from .botapi_schema import BotApiSchema, UploadedFile, load_schema
+from .fake_telegram import DEFAULT_TOKEN, FakeTelegram, FakeUser, parse_html
+
+USER_ID = 1001
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    bot = tg.make_bot()
+    yield bot
+    await bot.session.close()
+
+
+@pytest.fixture
+def ann(tg: FakeTelegram) -> FakeUser:
+    return tg.user(USER_ID, first_name="Ann")
+
+
+@pytest.fixture
+def schema() -> BotApiSchema:
+    return load_schema()
+
+
+async def run_polling(bot: Bot, router: Router, body: Callable[[], Awaitable[None]]) -> None:
+    """Run ``body`` while a Dispatcher with ``router`` long-polls the fake server."""
+    dp = Dispatcher()
+    dp.include_router(router)
+    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
+    try:
+        await body()
+    finally:
+        await dp.stop_polling()
+        await asyncio.wait_for(polling, 5)
+
+
+def keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text="Buy ⭐ 50", callback_data="buy:7")],
+            [
+                InlineKeyboardButton(text="Copy key", copy_text=CopyTextButton(text="AAAA-BBBB")),
+                InlineKeyboardButton(text="Site", url="https://example.com"),
+            ],
+        ]
+    )
+
+
+def assert_results_match_schema(tg: FakeTelegram, schema: BotApiSchema) -> None:
+    for call in tg.calls:
+        method = schema.method(call.method)
+        if call.error is None and method is not None:
+            assert schema.validate_value(method.returns, call.result, call.method) == []
+
+
+# -- schema ------------------------------------------------------------------------------------
+
+
+def test_schema_coerces_form_strings(schema: BotApiSchema) -> None:
+    decoded = schema.decode_call(
+        "sendMessage",
+        {
+            "chat_id": "1001",
+            "text": "hi",
+            "disable_notification": "true",
+            "reply_markup": '{"inline_keyboard": [[{"text": "a", "callback_data": "x"}]]}',
+        },
+    )
+    assert decoded.errors == []
+    assert decoded.value["chat_id"] == 1001
+    assert decoded.value["disable_notification"] is True
+    assert decoded.value["reply_markup"]["inline_keyboard"][0][0]["text"] == "a"
+    assert schema.decode_call("sendMessage", {"chat_id": "@shop", "text": "x"}).errors == []
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "expected"),
+    [
+        ("sendMesage", {}, "sendMesage: unknown method"),
+        ("sendMessage", {"chat_id": "1"}, "sendMessage.text: required field is missing"),
+        ("sendMessage", {"chat_id": "1", "text": "x", "colour": "red"}, "unknown parameter"),
+        ("sendMessage", {"chat_id": 1.5, "text": "x"}, "chat_id: matches none"),
+        ("getUpdates", {"timeout": "1.5"}, "expected Integer, got str '1.5'"),
+        (
+            "sendMessage",
+            {"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": [[{"txt": "a"}]]}},
+            "inline_keyboard[0][0].txt: unknown field",
+        ),
+        (
+            "setMyCommands",
+            {"commands": "[]", "scope": '{"type": "chats", "chat_id": 5}'},
+            "scope.type: must be 'chat', got 'chats'",
+        ),
+        ("sendPhoto", {"chat_id": 1, "photo": "attach://nope"}, "attach://nope refers to a missing"),
+        ("setWebhook", {"url": "https://x", "certificate": "file-id"}, "expected an uploaded"),
+    ],
+)
+def test_schema_violations(schema: BotApiSchema, method: str, params: Any, expected: str) -> None:
+    errors = schema.validate_call(method, params)
+    assert any(expected in error for error in errors), errors
+
+
+def test_schema_unions_and_legacy_fields(schema: BotApiSchema) -> None:
+    scope = '{"type": "chat_member", "chat_id": -100, "user_id": 5}'
+    assert schema.validate_call("setMyCommands", {"commands": "[]", "scope": scope}) == []
+    legacy = {"chat_id": 1, "text": "x", "disable_web_page_preview": "true"}
+    assert schema.validate_call("sendMessage", legacy) == []
+    rich_text = ["plain", {"type": "bold", "text": "bold"}]
+    assert schema.validate_value(["RichText"], rich_text) == []
+    upload = UploadedFile("part", "a.png", "image/png", PNG)
+    assert schema.validate_call("sendPhoto", {"chat_id": 1, "photo": upload}) == []
+
+
+# -- sending through a real aiogram Bot --------------------------------------------------------
+
+
+async def test_send_message_with_keyboard_and_html(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser, schema: BotApiSchema
+) -> None:
+    sent = await bot.send_message(
+        USER_ID, "<b>Game</b> &lt;3 <i>x</i>", parse_mode="HTML", reply_markup=keyboard()
+    )
+
+    assert tg.violations == []
+    assert sent.text == "Game <3 x"
+    assert sent.html_text == "<b>Game</b> &lt;3 <i>x</i>"
+    assert sent.reply_markup is not None
+    assert sent.reply_markup.model_dump(exclude_none=True) == keyboard().model_dump(exclude_none=True)
+    assert sent.from_user is not None and sent.from_user.username == "storefront_test_bot"
+    state = ann.last_message(with_keyboard=True)
+    assert state.button_texts == ["Buy ⭐ 50", "Copy key", "Site"]
+    assert ann.texts() == ["Game <3 x"]
+    assert tg.calls_of("sendMessage", chat_id=USER_ID)[0].params["parse_mode"] == "HTML"
+    assert_results_match_schema(tg, schema)
+
+
+async def test_default_bot_properties_produce_no_violations(tg: FakeTelegram) -> None:
+    props = DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True)
+    bot = tg.make_bot(default=props)
+    try:
+        await bot.send_message(USER_ID, "<b>hi</b> https://example.com")
+    finally:
+        await bot.session.close()
+    assert tg.violations == []
+    assert tg.calls_of("sendMessage")[0].params["disable_web_page_preview"] is True
+
+
+async def test_send_invoice_in_stars(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser, schema: BotApiSchema
+) -> None:
+    message = await bot.send_invoice(
+        USER_ID,
+        title="Elden Ring key",
+        description="Steam key",
+        payload="order:17",
+        currency="XTR",
+        prices=[LabeledPrice(label="Key", amount=350)],
+    )
+
+    assert tg.violations == []
+    assert message.invoice is not None and message.invoice.total_amount == 350
+    invoice = ann.last_invoice().invoice
+    assert invoice is not None and (invoice.payload, invoice.currency) == ("order:17", "XTR")
+    assert_results_match_schema(tg, schema)
+
+
+async def test_send_photo_upload(tg: FakeTelegram, bot: Bot, ann: FakeUser) -> None:
+    photo = BufferedInputFile(PNG, filename="cover.png")
+    message = await bot.send_photo(USER_ID, photo, caption="<b>Cover</b>", parse_mode="HTML")
+
+    assert tg.violations == []
+    assert message.photo and message.caption == "Cover"
+    upload = tg.calls_of("sendPhoto")[0].params["photo"]
+    assert isinstance(upload, UploadedFile) and upload.filename == "cover.png"
+    assert ann.last_message().photo == PNG
+    again = await bot.send_photo(USER_ID, message.photo[-1].file_id)
+    assert again.photo and ann.last_message().photo == PNG
+
+
+async def test_raw_invalid_calls_are_rejected(tg: FakeTelegram) -> None:
+    base = f"{tg.url}/bot{DEFAULT_TOKEN}"
+    async with aiohttp.ClientSession() as http:
+        unknown = await http.post(f"{base}/sendMessage", data={"chat_id": "1", "text": "hi", "x": "1"})
+        missing = await http.post(f"{base}/sendMessage", json={"chat_id": 1})
+        no_method = await http.get(f"{base}/sendMagic?chat_id=1")
+        bodies = [await r.json() for r in (unknown, missing, no_method)]
+
+    assert [unknown.status, missing.status, no_method.status] == [400, 400, 404]
+    assert bodies[0]["description"] == "Bad Request: sendMessage.x: unknown parameter"
+    assert bodies[2] == {"ok": False, "error_code": 404, "description": "Not Found"}
+    assert tg.violations == [
+        "sendMessage.x: unknown parameter",
+        "sendMessage.text: required field is missing",
+        "sendMagic: unknown method",
+    ]
+    assert [call.token for call in tg.calls] == [DEFAULT_TOKEN] * 3
+    assert tg.calls[0].error is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("<b>unclosed", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("price < 5", "Unclosed start tag at byte offset 6"),
+        ("mail <ann@example.com>", 'Unsupported start tag "ann@example.com" at byte offset 5'),
+        ("<b><i>x</b></i>", 'Unmatched end tag at byte offset 7, expected "</i>", found "</b>"'),
+    ],
+)
+async def test_bad_html_is_rejected_like_telegram(bot: Bot, text: str, error: str) -> None:
+    with pytest.raises(TelegramBadRequest, match="can't parse entities") as raised:
+        await bot.send_message(USER_ID, text, parse_mode="HTML")
+    assert error in raised.value.message
+
+
+def test_parse_html_entities() -> None:
+    text, entities = parse_html(
+        '🎮 <a href="https://x.io">link</a> <pre><code class="language-py">x=1</code></pre>'
+    )
+    assert text == "🎮 link x=1"
+    assert entities == [
+        {"type": "text_link", "offset": 3, "length": 4, "url": "https://x.io"},
+        {"type": "pre", "offset": 8, "length": 3, "language": "py"},
+    ]
+
+
+async def test_edits_deletes_and_errors(tg: FakeTelegram, bot: Bot, ann: FakeUser) -> None:
+    sent = await bot.send_message(USER_ID, "v1", reply_markup=keyboard())
+    await bot.edit_message_text("v2", chat_id=USER_ID, message_id=sent.message_id)
+    state = ann.last_message()
+    assert (state.text, state.reply_markup) == ("v2", None)  # no reply_markup: keyboard removed
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text("v2", chat_id=USER_ID, message_id=sent.message_id)
+    with pytest.raises(TelegramBadRequest, match="no caption in the message"):
+        await bot.edit_message_caption(chat_id=USER_ID, message_id=sent.message_id, caption="c")
+    await bot.delete_message(USER_ID, sent.message_id)
+    assert ann.texts() == []
+    with pytest.raises(TelegramBadRequest, match="message to delete not found"):
+        await bot.delete_message(USER_ID, sent.message_id)
+    with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="x", callback_data="x" * 65)]]
+        )
+        await bot.send_message(USER_ID, "long data", reply_markup=markup)
+    assert tg.violations == []
+
+
+async def test_fail_next_injects_errors(tg: FakeTelegram, bot: Bot) -> None:
+    tg.fail_next("sendMessage", "Bad Request: chat not found")
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_message(USER_ID, "first")
+    await bot.send_message(USER_ID, "second")
+    assert [call.error for call in tg.calls_of("sendMessage")] == [
+        "Bad Request: chat not found",
+        None,
+    ]
+
+
+# -- long polling --------------------------------------------------------------------------------
+
+
+async def test_get_updates_long_polling_semantics(tg: FakeTelegram, bot: Bot, ann: FakeUser) -> None:
+    started = time.monotonic()
+    assert await bot.get_updates(timeout=1) == []
+    assert time.monotonic() - started >= 0.9
+
+    poll = asyncio.create_task(bot.get_updates(timeout=5, allowed_updates=["message"]))
+    await asyncio.sleep(0.1)
+    await ann.send("/start deep-link")
+    [update] = await asyncio.wait_for(poll, 2)
+    assert update.message is not None and update.message.text == "/start deep-link"
+    assert update.message.entities and update.message.entities[0].type == "bot_command"
+    assert update.message.entities[0].length == len("/start")
+    assert tg.allowed_updates == ["message"]
+
+    again = await bot.get_updates(timeout=0)
+    assert [u.update_id for u in again] == [update.update_id]  # not confirmed yet
+    assert await bot.get_updates(offset=update.update_id + 1, timeout=0) == []
+
+
+async def test_second_poller_terminates_the_first(bot: Bot) -> None:
+    first = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.1)
+    second = asyncio.create_task(bot.get_updates(timeout=0))
+    with pytest.raises(TelegramConflictError):
+        await first
+    assert await second == []
+
+
+async def test_updates_outside_allowed_updates_are_dropped(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser
+) -> None:
+    await bot.send_invoice(
+        USER_ID, "t", "d", "p", currency="XTR", prices=[LabeledPrice(label="x", amount=1)]
+    )
+    await bot.get_updates(timeout=0, allowed_updates=["message"])
+    await ann.pre_checkout()
+    assert await bot.get_updates(timeout=0) == []
+    assert "pre_checkout_query" in tg.dump()
+
+
+async def test_dispatcher_replies_to_a_customer(tg: FakeTelegram, bot: Bot, ann: FakeUser) -> None:
+    router = Router()
+
+    @router.message()
+    async def echo(message: Message) -> None:
+        await message.answer(f"echo: {message.text}", reply_markup=keyboard())
+
+    @router.callback_query(F.data == "buy:7")
+    async def buy(query: CallbackQuery) -> None:
+        await query.answer("Added")
+        assert isinstance(query.message, Message)
+        await query.message.edit_text("Bought!")
+
+    async def scenario() -> None:
+        mark = await ann.send("hello")
+        reply = await tg.wait_for("sendMessage", since=mark)
+        assert reply.params["chat_id"] == USER_ID
+        assert ann.texts() == ["echo: hello"]
+
+        mark = await ann.press("Buy")
+        await tg.wait_for("answerCallbackQuery", since=mark)
+        await tg.wait_for("editMessageText", since=mark)
+        assert ann.last_message().text == "Bought!"
+
+        with pytest.raises(AssertionError, match="no button matches 'Refund'"):
+            await ann.press("Refund", message=tg.messages[(USER_ID, 2)])
+
+    await run_polling(bot, router, scenario)
+    assert tg.violations == []
+
+
+async def test_wait_for_timeout_dumps_calls(tg: FakeTelegram, bot: Bot) -> None:
+    await bot.send_message(USER_ID, "something else")
+    with pytest.raises(AssertionError, match=r"no matching sendPhoto call(?s:.*)something else"):
+        await tg.wait_for("sendPhoto", timeout=0.2)
+
+
+# -- payments ------------------------------------------------------------------------------------
+
+
+async def test_pay_and_refund(tg: FakeTelegram, bot: Bot, ann: FakeUser, schema: BotApiSchema) -> None:
+    router = Router()
+    charges: list[str] = []
+
+    @router.pre_checkout_query()
+    async def checkout(query: PreCheckoutQuery) -> None:
+        await query.answer(ok=query.invoice_payload == "order:17")
+
+    @router.message(F.successful_payment)
+    async def paid(message: Message) -> None:
+        assert message.successful_payment is not None
+        charges.append(message.successful_payment.telegram_payment_charge_id)
+        await message.answer("Thanks! Your key: AAAA-BBBB")
+
+    async def scenario() -> None:
+        await bot.send_invoice(
+            USER_ID,
+            title="Key",
+            description="Steam key",
+            payload="order:17",
+            currency="XTR",
+            prices=[LabeledPrice(label="Key", amount=350)],
+        )
+        answer = await ann.pay()
+        assert answer.params["ok"] is True
+        await tg.wait_for("sendMessage", where=lambda c: "Thanks" in c.params["text"])
+
+    await run_polling(bot, router, scenario)
+
+    [charge_id] = charges
+    assert tg.charges[charge_id].total_amount == 350
+    assert await bot.refund_star_payment(USER_ID, charge_id) is True
+    with pytest.raises(TelegramBadRequest, match="CHARGE_ALREADY_REFUNDED"):
+        await bot.refund_star_payment(USER_ID, charge_id)
+    with pytest.raises(TelegramBadRequest, match="CHARGE_NOT_FOUND"):
+        await bot.refund_star_payment(USER_ID, "made-up")
+    assert tg.violations == []
+    assert_results_match_schema(tg, schema)
+
+
+async def test_rejected_checkout_sends_no_payment(tg: FakeTelegram, bot: Bot, ann: FakeUser) -> None:
+    router = Router()
+
+    @router.pre_checkout_query()
+    async def checkout(query: PreCheckoutQuery) -> None:
+        await query.answer(ok=False, error_message="Sold out")
+
+    async def scenario() -> None:
+        await bot.send_invoice(
+            USER_ID, "Key", "d", "order:1", currency="XTR", prices=[LabeledPrice(label="x", amount=5)]
+        )
+        answer = await ann.pay()
+        assert (answer.params["ok"], answer.params["error_message"]) == (False, "Sold out")
+
+    await run_polling(bot, router, scenario)
+    assert tg.charges == {}
+
+
+def test_push_update_validates_against_schema(tg: FakeTelegram) -> None:
+    with pytest.raises(ValueError, match="Update.message.chat: required field is missing"):
+        tg.push_update({"message": {"message_id": 1, "date": 0}})

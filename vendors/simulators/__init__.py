@@ -1,0 +1,1 @@
+"""In-process HTTP simulators of wholesale vendor APIs (sandbox mode and tests)."""
