@@ -77,6 +77,21 @@ def keyboard() -> InlineKeyboardMarkup:
     )
 
 
+def dump(markup: InlineKeyboardMarkup) -> dict[str, Any]:
+    return markup.model_dump(exclude_none=True)
+
+
+async def send_invoice(bot: Bot, payload: str = "order:17", amount: int = 350) -> Message:
+    return await bot.send_invoice(
+        USER_ID,
+        title="Elden Ring key",
+        description="Steam key",
+        payload=payload,
+        currency="XTR",
+        prices=[LabeledPrice(label="Key", amount=amount)],
+    )
+
+
 def assert_results_match_schema(tg: FakeTelegram, schema: BotApiSchema) -> None:
     for call in tg.calls:
         method = schema.method(call.method)
@@ -122,7 +137,11 @@ def test_schema_coerces_form_strings(schema: BotApiSchema) -> None:
             {"commands": "[]", "scope": '{"type": "chats", "chat_id": 5}'},
             "scope.type: must be 'chat', got 'chats'",
         ),
-        ("sendPhoto", {"chat_id": 1, "photo": "attach://nope"}, "attach://nope refers to a missing"),
+        (
+            "sendPhoto",
+            {"chat_id": 1, "photo": "attach://nope"},
+            "attach://nope refers to a missing",
+        ),
         ("setWebhook", {"url": "https://x", "certificate": "file-id"}, "expected an uploaded"),
     ],
 )
@@ -156,7 +175,7 @@ async def test_send_message_with_keyboard_and_html(
     assert sent.text == "Game <3 x"
     assert sent.html_text == "<b>Game</b> &lt;3 <i>x</i>"
     assert sent.reply_markup is not None
-    assert sent.reply_markup.model_dump(exclude_none=True) == keyboard().model_dump(exclude_none=True)
+    assert sent.reply_markup.model_dump(exclude_none=True) == dump(keyboard())
     assert sent.from_user is not None and sent.from_user.username == "storefront_test_bot"
     state = ann.last_message(with_keyboard=True)
     assert state.button_texts == ["Buy ⭐ 50", "Copy key", "Site"]
@@ -179,14 +198,7 @@ async def test_default_bot_properties_produce_no_violations(tg: FakeTelegram) ->
 async def test_send_invoice_in_stars(
     tg: FakeTelegram, bot: Bot, ann: FakeUser, schema: BotApiSchema
 ) -> None:
-    message = await bot.send_invoice(
-        USER_ID,
-        title="Elden Ring key",
-        description="Steam key",
-        payload="order:17",
-        currency="XTR",
-        prices=[LabeledPrice(label="Key", amount=350)],
-    )
+    message = await send_invoice(bot)
 
     assert tg.violations == []
     assert message.invoice is not None and message.invoice.total_amount == 350
@@ -211,7 +223,9 @@ async def test_send_photo_upload(tg: FakeTelegram, bot: Bot, ann: FakeUser) -> N
 async def test_raw_invalid_calls_are_rejected(tg: FakeTelegram) -> None:
     base = f"{tg.url}/bot{DEFAULT_TOKEN}"
     async with aiohttp.ClientSession() as http:
-        unknown = await http.post(f"{base}/sendMessage", data={"chat_id": "1", "text": "hi", "x": "1"})
+        unknown = await http.post(
+            f"{base}/sendMessage", data={"chat_id": "1", "text": "hi", "x": "1"}
+        )
         missing = await http.post(f"{base}/sendMessage", json={"chat_id": 1})
         no_method = await http.get(f"{base}/sendMagic?chat_id=1")
         bodies = [await r.json() for r in (unknown, missing, no_method)]
@@ -289,7 +303,9 @@ async def test_fail_next_injects_errors(tg: FakeTelegram, bot: Bot) -> None:
 # -- long polling --------------------------------------------------------------------------------
 
 
-async def test_get_updates_long_polling_semantics(tg: FakeTelegram, bot: Bot, ann: FakeUser) -> None:
+async def test_get_updates_long_polling_semantics(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser
+) -> None:
     started = time.monotonic()
     assert await bot.get_updates(timeout=1) == []
     assert time.monotonic() - started >= 0.9
@@ -320,9 +336,7 @@ async def test_second_poller_terminates_the_first(bot: Bot) -> None:
 async def test_updates_outside_allowed_updates_are_dropped(
     tg: FakeTelegram, bot: Bot, ann: FakeUser
 ) -> None:
-    await bot.send_invoice(
-        USER_ID, "t", "d", "p", currency="XTR", prices=[LabeledPrice(label="x", amount=1)]
-    )
+    await send_invoice(bot)
     await bot.get_updates(timeout=0, allowed_updates=["message"])
     await ann.pre_checkout()
     assert await bot.get_updates(timeout=0) == []
@@ -369,7 +383,9 @@ async def test_wait_for_timeout_dumps_calls(tg: FakeTelegram, bot: Bot) -> None:
 # -- payments ------------------------------------------------------------------------------------
 
 
-async def test_pay_and_refund(tg: FakeTelegram, bot: Bot, ann: FakeUser, schema: BotApiSchema) -> None:
+async def test_pay_and_refund(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser, schema: BotApiSchema
+) -> None:
     router = Router()
     charges: list[str] = []
 
@@ -384,14 +400,7 @@ async def test_pay_and_refund(tg: FakeTelegram, bot: Bot, ann: FakeUser, schema:
         await message.answer("Thanks! Your key: AAAA-BBBB")
 
     async def scenario() -> None:
-        await bot.send_invoice(
-            USER_ID,
-            title="Key",
-            description="Steam key",
-            payload="order:17",
-            currency="XTR",
-            prices=[LabeledPrice(label="Key", amount=350)],
-        )
+        await send_invoice(bot)
         answer = await ann.pay()
         assert answer.params["ok"] is True
         await tg.wait_for("sendMessage", where=lambda c: "Thanks" in c.params["text"])
@@ -409,7 +418,9 @@ async def test_pay_and_refund(tg: FakeTelegram, bot: Bot, ann: FakeUser, schema:
     assert_results_match_schema(tg, schema)
 
 
-async def test_rejected_checkout_sends_no_payment(tg: FakeTelegram, bot: Bot, ann: FakeUser) -> None:
+async def test_rejected_checkout_sends_no_payment(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser
+) -> None:
     router = Router()
 
     @router.pre_checkout_query()
@@ -417,9 +428,7 @@ async def test_rejected_checkout_sends_no_payment(tg: FakeTelegram, bot: Bot, an
         await query.answer(ok=False, error_message="Sold out")
 
     async def scenario() -> None:
-        await bot.send_invoice(
-            USER_ID, "Key", "d", "order:1", currency="XTR", prices=[LabeledPrice(label="x", amount=5)]
-        )
+        await send_invoice(bot)
         answer = await ann.pay()
         assert (answer.params["ok"], answer.params["error_message"]) == (False, "Sold out")
 
@@ -428,5 +437,5 @@ async def test_rejected_checkout_sends_no_payment(tg: FakeTelegram, bot: Bot, an
 
 
 def test_push_update_validates_against_schema(tg: FakeTelegram) -> None:
-    with pytest.raises(ValueError, match="Update.message.chat: required field is missing"):
+    with pytest.raises(ValueError, match=r"Update\.message\.chat: required field is missing"):
         tg.push_update({"message": {"message_id": 1, "date": 0}})

@@ -1,0 +1,109 @@
+"""The order state machine: compare-and-set transitions, durable keys, leases."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage import Database, Key, KeyCipher, OrderRepo, OrderState, TransitionError
+from cryptography.fernet import Fernet
+
+S = OrderState
+
+
+@pytest.fixture
+async def repo(tmp_path):
+    db = await Database.open(tmp_path / "shop.sqlite3")
+    yield OrderRepo(db, KeyCipher(Fernet.generate_key()))
+    await db.close()
+
+
+async def new_order(repo: OrderRepo, order_id: str = "o1"):
+    return await repo.create(
+        order_id=order_id, user_id=7, chat_id=7, sku="steam-5", title="Steam 5",
+        vendor="codegames", vendor_offer_id="3001", price_stars=400, vendor_price=2750.0,
+        max_vendor_price=2900.0, vendor_currency="KZT", delivers_key=True, customer_fields={},
+    )
+
+
+async def test_happy_path_records_every_transition(repo):
+    await new_order(repo)
+    assert (await repo.record_payment("o1", "charge-1")).state is S.PAID
+    await repo.transition("o1", S.PLACING)
+    await repo.transition("o1", S.PROCESSING, vendor_order_id="10502")
+    await repo.transition("o1", S.FULFILLED, keys=[Key(kind="text", value="AAAA-BBBB")])
+    order = await repo.transition("o1", S.DELIVERED)
+    assert order.vendor_order_id == "10502" and order.telegram_charge_id == "charge-1"
+    assert [to for _, to, _ in await repo.events("o1")] == [
+        "awaiting_payment", "paid", "placing", "processing", "fulfilled", "delivered"
+    ]
+    assert [k.value for k in await repo.keys("o1")] == ["AAAA-BBBB"]
+
+
+async def test_keys_are_encrypted_at_rest(repo, tmp_path):
+    await new_order(repo)
+    await repo.record_payment("o1", "c")
+    await repo.transition("o1", S.PLACING)
+    await repo.transition("o1", S.FULFILLED, keys=[Key(kind="text", value="SECRET-KEY-123")])
+    raw = (tmp_path / "shop.sqlite3").read_bytes() + (tmp_path / "shop.sqlite3-wal").read_bytes()
+    assert b"SECRET-KEY-123" not in raw
+    assert "SECRET" not in repr(Key(kind="text", value="SECRET-KEY-123"))
+
+
+async def test_forbidden_transition_changes_nothing(repo):
+    await new_order(repo)
+    with pytest.raises(TransitionError):
+        await repo.transition("o1", S.DELIVERED)
+    with pytest.raises(TransitionError):
+        await repo.transition("missing", S.PAID)
+    assert (await repo.get("o1")).state is S.AWAITING_PAYMENT
+
+
+async def test_payment_is_recorded_once(repo):
+    await new_order(repo)
+    assert await repo.record_payment("o1", "charge-1") is not None
+    assert await repo.record_payment("o1", "charge-1") is None  # repeated update
+    with pytest.raises(TransitionError):
+        await repo.record_payment("o1", "charge-2")  # a second charge is never silently kept
+    assert (await repo.get("o1")).telegram_charge_id == "charge-1"
+
+
+async def test_payment_after_cancel_is_still_honoured(repo):
+    await new_order(repo)
+    await repo.transition("o1", S.CANCELLED)
+    assert (await repo.record_payment("o1", "late")).state is S.PAID
+
+
+async def test_a_due_order_is_leased_to_one_worker_only(repo):
+    await new_order(repo)
+    await repo.record_payment("o1", "c")
+    first = await repo.claim_due("w1", lease_seconds=60, limit=10)
+    second = await repo.claim_due("w2", lease_seconds=60, limit=10)
+    assert [o.id for o in first] == ["o1"] and second == []
+    await repo.reschedule("o1", due_in=0)
+    assert [o.id for o in await repo.claim_due("w2", lease_seconds=60, limit=10)] == ["o1"]
+
+
+async def test_unpaid_orders_expire(repo):
+    await new_order(repo)
+    assert await repo.cancel_stale_unpaid(older_than=-1) == 1
+    assert (await repo.get("o1")).state is S.CANCELLED
+
+
+async def test_requote_only_while_unpaid(repo):
+    await new_order(repo)
+    assert await repo.requote("o1", 2800.0)
+    await repo.record_payment("o1", "c")
+    assert not await repo.requote("o1", 9999.0)
+    assert (await repo.get("o1")).vendor_price == 2800.0
+
+
+async def test_migrations_are_applied_once(tmp_path):
+    path = tmp_path / "again.sqlite3"
+    db = await Database.open(path)
+    await db.close()
+    db = await Database.open(path)
+    rows = await db.fetchall("SELECT version FROM schema_migrations")
+    assert [r[0] for r in rows] == [1]
+    mode = await db.fetchone("PRAGMA journal_mode")
+    assert mode[0] == "wal"
+    await db.close()
