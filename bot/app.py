@@ -38,7 +38,7 @@ class Storefront:
     fulfillment: Fulfillment
     i18n: I18n
 
-    async def run(self) -> None:
+    async def run(self, *, handle_signals: bool = True) -> None:
         """Long-poll Telegram and run the worker until stopped (SIGTERM/SIGINT)."""
         await self.set_commands()
         worker = asyncio.create_task(self.fulfillment.run(), name="fulfillment")
@@ -47,6 +47,7 @@ class Storefront:
                 self.bot,
                 allowed_updates=self.dispatcher.resolve_used_update_types(),
                 close_bot_session=False,
+                handle_signals=handle_signals,
             )
         finally:
             worker.cancel()

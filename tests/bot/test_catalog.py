@@ -55,7 +55,7 @@ def test_mistakes_are_located(tmp_path, change, expected):
 
 
 def test_duplicate_sku(tmp_path):
-    with pytest.raises(CatalogError, match="catalog.toml:12: offers.1..sku: duplicate"):
+    with pytest.raises(CatalogError, match=r"catalog\.toml:12: offers\[1\]\.sku: duplicate"):
         load_catalog_file(write(tmp_path, GOOD + GOOD), ["codegames"])
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
 from storage import Database, Key, KeyCipher, OrderRepo, OrderState, TransitionError
-from cryptography.fernet import Fernet
 
 S = OrderState
 

@@ -21,7 +21,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self, TypeVar
+from typing import Any, NoReturn, Self, TypeVar
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -152,14 +152,13 @@ class SentMessage:
         upload = self.file.upload if self.file and self.kind == "photo" else None
         return upload.data if upload else None
 
-    @property
     def buttons(self) -> list[Json]:
+        """Inline keyboard buttons (as sent, JSON dicts), row by row."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
         return [button for row in rows for button in row]
 
-    @property
     def button_texts(self) -> list[str]:
-        return [button["text"] for button in self.buttons]
+        return [button["text"] for button in self.buttons()]
 
     def to_dict(self) -> Json:
         """The ``Message`` object Telegram would return for this message."""
@@ -214,7 +213,8 @@ class FakeTelegram:
         self._failures: list[tuple[str, Callable[[Json], bool], ApiError]] = []
         self._ids = itertools.count(1)
         self._wakeup = asyncio.Event()
-        self._poll_generation = 0
+        self.polls_started = 0  # getUpdates requests received so far
+        self.polls_waiting = 0  # long polls currently waiting for updates
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._handlers: dict[str, Callable[[Json], Any]] = {
@@ -287,6 +287,11 @@ class FakeTelegram:
                 f"no matching {method} call within {timeout}s (since #{since})\n{self.dump()}"
             )
         return found
+
+    async def wait_polling(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until a getUpdates long poll is waiting on the server."""
+        if await self._wait_until(lambda: self.polls_waiting > 0 or None, timeout) is None:
+            raise AssertionError(f"the bot is not long-polling\n{self.dump()}")
 
     def dump(self, last: int = 30) -> str:
         """Recent calls, queued/dropped updates and violations, for failure messages."""
@@ -364,6 +369,9 @@ class FakeTelegram:
         name = definition.name if definition else method
         call = Call(name, _resolve_attachments(decoded.value), token)
         self.violations += decoded.errors
+        # Recorded on arrival, so a waiting getUpdates is visible while it long-polls (its
+        # result is filled in when it returns); other handlers do not yield in between.
+        self.calls.append(call)
         try:
             if definition is None:
                 raise ApiError("Not Found", 404)
@@ -373,12 +381,14 @@ class FakeTelegram:
             response = web.json_response({"ok": True, "result": call.result})
         except ApiError as error:
             response = self._error_response(call, error)
+        except asyncio.CancelledError:
+            call.error = "cancelled: the client disconnected"
+            raise
         except Exception as error:  # a bug in the fake: make it loud
             self.violations.append(f"{name}: FakeTelegram crashed: {error!r}")
             response = self._error_response(
                 call, ApiError(f"Internal Server Error: {error!r}", 500)
             )
-        self.calls.append(call)
         self._notify()
         return response
 
@@ -427,18 +437,23 @@ class FakeTelegram:
         self._confirm(params.get("offset"))
         if "allowed_updates" in params:
             self.allowed_updates = params["allowed_updates"]
-        self._poll_generation += 1
-        generation = self._poll_generation
+        self.polls_started += 1
+        generation = self.polls_started
         limit = min(max(params.get("limit", 100), 1), 100)
 
         def probe() -> list[Json] | None:
-            if generation != self._poll_generation:
+            if generation != self.polls_started:
                 raise ApiError(CONFLICT, 409)
             if self._closing:
                 return []
             return self._deliverable()[:limit] or None
 
-        return await self._wait_until(probe, params.get("timeout", 0)) or []
+        self.polls_waiting += 1
+        self._notify()
+        try:
+            return await self._wait_until(probe, params.get("timeout", 0)) or []
+        finally:
+            self.polls_waiting -= 1
 
     def _confirm(self, offset: int | None) -> None:
         if offset is None:
@@ -484,12 +499,12 @@ class FakeTelegram:
 
     def _copy_message(self, params: Json) -> Json:
         source = self.messages.get((self._chat_id(params["from_chat_id"]), params["message_id"]))
-        copy = self._create(params, "copy", _CAPTION_KEYS)
+        copy = self._create(params, "copy", _CAPTION_KEYS)  # unknown source: empty copy
         if source is not None:
-            caption_given = "caption" in params
+            keep_text = source.kind == "text" or "caption" not in params
             copy.kind, copy.file, copy.invoice = source.kind, source.file, source.invoice
-            copy.text = copy.text if caption_given else source.text
-            copy.entities = copy.entities if caption_given else source.entities
+            if keep_text:
+                copy.text, copy.entities = source.text, source.entities
         return {"message_id": copy.message_id}
 
     def _create(
@@ -632,7 +647,7 @@ class FakeUser:
         return [m.text for m in self.messages() if m.text is not None]
 
     def last_message(self, with_keyboard: bool = False) -> SentMessage:
-        found = [m for m in self.messages() if m.buttons or not with_keyboard]
+        found = [m for m in self.messages() if m.buttons() or not with_keyboard]
         if not found:
             what = "message with an inline keyboard" if with_keyboard else "message"
             raise AssertionError(f"the bot sent no {what} to user {self.id}\n{self.tg.dump()}")
@@ -738,7 +753,7 @@ class FakeUser:
         if invoice is None:
             raise AssertionError("the given message is not an invoice")
         return {
-            "currency": currency or invoice.currency,
+            "currency": invoice.currency if currency is None else currency,
             "total_amount": invoice.total_amount if total_amount is None else total_amount,
             "invoice_payload": invoice.payload if payload is None else payload,
         }
@@ -860,7 +875,7 @@ def _command_entities(text: str) -> Json:
 
 
 def _find_button(message: SentMessage, wanted: str | Callable[[Json], bool]) -> Json:
-    buttons = message.buttons
+    buttons = message.buttons()
     if callable(wanted):
         matches = [b for b in buttons if wanted(b)][:1]
     else:
@@ -870,7 +885,7 @@ def _find_button(message: SentMessage, wanted: str | Callable[[Json], bool]) -> 
         problem = "several buttons match" if matches else "no button matches"
         raise AssertionError(
             f"{problem} {wanted!r} on message {message.message_id}; "
-            f"available: {message.button_texts}"
+            f"available: {message.button_texts()}"
         )
     return matches[0]
 
@@ -998,7 +1013,7 @@ class _HtmlParser:
             self.entities.append(entity)
 
     @staticmethod
-    def _fail(reason: str) -> None:
+    def _fail(reason: str) -> NoReturn:
         raise ApiError(f"Bad Request: can't parse entities: {reason}")
 
 

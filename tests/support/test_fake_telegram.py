@@ -178,7 +178,7 @@ async def test_send_message_with_keyboard_and_html(
     assert sent.reply_markup.model_dump(exclude_none=True) == dump(keyboard())
     assert sent.from_user is not None and sent.from_user.username == "storefront_test_bot"
     state = ann.last_message(with_keyboard=True)
-    assert state.button_texts == ["Buy ⭐ 50", "Copy key", "Site"]
+    assert state.button_texts() == ["Buy ⭐ 50", "Copy key", "Site"]
     assert ann.texts() == ["Game <3 x"]
     assert tg.calls_of("sendMessage", chat_id=USER_ID)[0].params["parse_mode"] == "HTML"
     assert_results_match_schema(tg, schema)
@@ -311,7 +311,7 @@ async def test_get_updates_long_polling_semantics(
     assert time.monotonic() - started >= 0.9
 
     poll = asyncio.create_task(bot.get_updates(timeout=5, allowed_updates=["message"]))
-    await asyncio.sleep(0.1)
+    await tg.wait_polling()
     await ann.send("/start deep-link")
     [update] = await asyncio.wait_for(poll, 2)
     assert update.message is not None and update.message.text == "/start deep-link"
@@ -324,9 +324,9 @@ async def test_get_updates_long_polling_semantics(
     assert await bot.get_updates(offset=update.update_id + 1, timeout=0) == []
 
 
-async def test_second_poller_terminates_the_first(bot: Bot) -> None:
+async def test_second_poller_terminates_the_first(tg: FakeTelegram, bot: Bot) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.1)
+    await tg.wait_polling()
     second = asyncio.create_task(bot.get_updates(timeout=0))
     with pytest.raises(TelegramConflictError):
         await first

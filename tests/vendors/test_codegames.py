@@ -147,7 +147,7 @@ async def test_both_documented_shapes_and_extra_fields_are_accepted():
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     vendor = CodeGamesVendor(f"http://127.0.0.1:{port}", None)
     try:
         placed = await vendor.place_order(PlaceOrder("r", "2061", 674.47, {"gameUserId": "1"}))

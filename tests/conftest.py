@@ -1,0 +1,119 @@
+"""Shared fixtures: the fake Bot API server, the CodeGames simulator, and the shop itself
+(in-process, or as a real `python -m bot` process for crash tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import pytest
+
+from bot.app import Storefront, build
+from bot.config import PROJECT_ROOT, Settings
+from storage import Database, KeyCipher, OrderRepo
+from tests.support.fake_telegram import FakeTelegram
+from vendors.simulators.codegames import DEFAULT_OFFERS, CodeGamesSimulator
+
+TOKEN = "123456:TEST-token"
+VENDOR_KEY = "test-vendor-key"
+FAST_PROCESSING = 0.3
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+    assert server.violations == [], "Bot API calls outside the 10.1 schema"
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[CodeGamesSimulator]:
+    offers = [o.model_copy(update={"processing_seconds": FAST_PROCESSING}) for o in DEFAULT_OFFERS]
+    async with CodeGamesSimulator(offers, api_key=VENDOR_KEY) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def shop_env(tmp_path: Path, tg: FakeTelegram, sim: CodeGamesSimulator) -> dict[str, str]:
+    """The environment a shop owner would set, pointed at the fakes."""
+    return {
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": tg.url,
+        "DATABASE_PATH": str(tmp_path / "data" / "storefront.sqlite3"),
+        "CATALOG_FILE": str(PROJECT_ROOT / "catalog.toml"),
+        "CODEGAMES_API_URL": str(sim.base_url),
+        "CODEGAMES_API_KEY": VENDOR_KEY,
+        "ADMIN_CHAT_ID": "-100500",
+        "POLL_MIN_SECONDS": "0.1",
+        "POLL_MAX_SECONDS": "0.5",
+        "WORKER_IDLE_SECONDS": "0.2",
+        "OFFER_CACHE_SECONDS": "30",
+    }
+
+
+@pytest.fixture
+async def shop(
+    shop_env: dict[str, str], tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Storefront]:
+    """The real dispatcher and worker, long-polling the fake Bot API."""
+    for name, value in shop_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(shop_env["DATABASE_PATH"].rsplit("/data/", 1)[0])  # no stray .env
+    async with AsyncExitStack() as stack:
+        storefront = await build(Settings(), stack)
+        task = asyncio.create_task(storefront.run(handle_signals=False))
+        await tg.wait_for("getUpdates")
+        yield storefront
+        await storefront.dispatcher.stop_polling()
+        await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def orders(shop_env: dict[str, str]) -> AsyncIterator[OrderRepo]:
+    """A second view of the shop's database, as an admin tool would open it."""
+    path = Path(shop_env["DATABASE_PATH"])
+    db = await Database.open(path)
+    yield OrderRepo(db, KeyCipher.from_file(path.parent / "keys.secret"))
+    await db.close()
+
+
+class BotProcess:
+    """`python -m bot` exactly as the Docker image starts it."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self._env = {**os.environ, **env}
+        self._cwd = cwd
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = cwd / "bot.log"
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot"],
+                env={**self._env, "PYTHONPATH": str(PROJECT_ROOT)},
+                cwd=self._cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self, sig: int = signal.SIGKILL) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=15)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def bot_process(shop_env: dict[str, str], tmp_path: Path) -> Iterator[BotProcess]:
+    process = BotProcess(shop_env, tmp_path)
+    yield process
+    if process.proc is not None and process.proc.poll() is None:
+        process.kill()
