@@ -95,6 +95,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         idle=settings.worker_idle_seconds,
         stuck_after=settings.order_stuck_alert_minutes * 60,
         invoice_ttl=settings.invoice_ttl_minutes * 60,
+        lease_seconds=settings.worker_lease_seconds,
     )
     dispatcher = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
     UserLanguageMiddleware(i18n, users).setup(dispatcher)

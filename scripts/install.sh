@@ -18,4 +18,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
   touch "$stamp"
 fi
-.venv/bin/pybabel compile --domain messages --directory locales --use-fuzzy >/dev/null
+if ! out=$(.venv/bin/pybabel compile --domain messages --directory locales 2>&1); then
+  echo "$out" >&2
+  exit 1
+fi

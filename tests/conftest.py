@@ -54,6 +54,8 @@ def shop_env(tmp_path: Path, tg: FakeTelegram, sim: CodeGamesSimulator) -> dict[
         "POLL_MAX_SECONDS": "0.5",
         "WORKER_IDLE_SECONDS": "0.2",
         "OFFER_CACHE_SECONDS": "30",
+        "WORKER_LEASE_SECONDS": "2",
+        "VENDOR_TIMEOUT_SECONDS": "3",
     }
 
 
@@ -83,21 +85,26 @@ async def orders(shop_env: dict[str, str]) -> AsyncIterator[OrderRepo]:
     await db.close()
 
 
-class BotProcess:
-    """`python -m bot` exactly as the Docker image starts it."""
+# CI points this at a copy of exactly what the Dockerfile puts in the image.
+APP_DIR = Path(os.environ.get("STOREFRONT_APP_DIR", PROJECT_ROOT))
 
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self._env = {**os.environ, **env}
-        self._cwd = cwd
+
+class BotProcess:
+    """`python -m bot` exactly as the Docker image starts it (from APP_DIR)."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self._env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+        self._env |= env
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log = cwd / "bot.log"
+        self.log = log_dir / "bot.log"
 
     def start(self) -> None:
+        python = APP_DIR / ".venv" / "bin" / "python"
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot"],
-                env={**self._env, "PYTHONPATH": str(PROJECT_ROOT)},
-                cwd=self._cwd,
+                [str(python if python.exists() else sys.executable), "-m", "bot"],
+                env=self._env,
+                cwd=APP_DIR,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -1,0 +1,28 @@
+# The storefront bot. Build: docker build -t storefront .
+# Run:   docker run -e BOT_TOKEN=123:abc -v storefront-data:/data storefront
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DATABASE_PATH=/data/storefront.sqlite3
+
+WORKDIR /app
+RUN useradd --system --uid 10001 --home-dir /app shop \
+    && mkdir -p /data && chown shop:shop /data
+
+COPY pyproject.toml README.md ./
+COPY scripts ./scripts
+COPY bot ./bot
+COPY handlers ./handlers
+COPY vendors ./vendors
+COPY storage ./storage
+COPY locales ./locales
+COPY catalog.toml ./
+
+# The same install step as ./run.sh, ./test.sh and CI: ./.venv plus compiled translations.
+RUN scripts/install.sh && chown -R shop:shop /app
+
+USER shop
+VOLUME ["/data"]
+# The same entry command CI runs (.ci/run checks it refuses to start without BOT_TOKEN).
+CMD [".venv/bin/python", "-m", "bot"]

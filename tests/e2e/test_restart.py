@@ -1,0 +1,83 @@
+"""Crashes: `python -m bot` is killed with SIGKILL mid-order and started again.
+
+The key still arrives exactly once, and the vendor is never paid twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from storage import OrderState
+from tests.e2e.test_purchase import buy_now, open_offer, settled, wait_text
+from tests.support.fake_telegram import FakeTelegram, FakeUser
+from vendors.simulators.codegames import CodeGamesSimulator
+
+
+async def until(condition, timeout: float = 15.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def pay_for_gift_card(tg: FakeTelegram, user: FakeUser, title: str) -> str:
+    await open_offer(tg, user, "Gift cards", title)
+    await buy_now(tg, user)
+    assert (await user.pay()).params["ok"] is True
+    return user.last_invoice().invoice.payload
+
+
+def key_messages(tg: FakeTelegram, user: FakeUser, key: str) -> int:
+    return sum(key in c.params.get("text", "") for c in tg.calls_of("sendMessage", user.id))
+
+
+async def started(tg: FakeTelegram, bot_process) -> None:
+    mark = tg.mark()
+    bot_process.start()
+    await tg.wait_for("getUpdates", since=mark, timeout=30)
+
+
+async def test_killed_while_the_vendor_processes(tg, sim: CodeGamesSimulator, bot_process,
+                                                 orders):
+    sim.set_outcome(3001, "COMPLETED", processing_seconds=3600)  # stays PROCESSING
+    await started(tg, bot_process)
+    user = tg.user(2001)
+    order_id = await pay_for_gift_card(tg, user, "Steam Wallet 5 USD")
+    await until(lambda: sum(p.endswith("order-status") for p, _ in sim.requests) >= 1)
+    assert bot_process.kill(signal.SIGKILL) == -signal.SIGKILL
+
+    vendor_order = sim.order_by_transaction(order_id)
+    assert vendor_order is not None
+    sim.force_status(vendor_order.order_id, "COMPLETED")
+    await started(tg, bot_process)
+    await wait_text(tg, user, vendor_order.key)
+    await settled(orders, order_id, OrderState.DELIVERED)
+    await asyncio.sleep(1.0)  # a few more worker rounds: nothing is sent again
+    assert key_messages(tg, user, vendor_order.key) == 1
+    assert sim.orders_created == 1
+    bot_process.kill(signal.SIGTERM)
+    assert "Traceback" not in bot_process.output()
+
+
+async def test_killed_while_placing_asks_the_vendor_before_buying(
+    tg, sim: CodeGamesSimulator, bot_process, orders
+):
+    """The vendor took the order but its answer never came: after the restart the same
+    transactionId is sent again, the vendor returns the order it has, nothing is bought twice."""
+    sim.set_outcome(3002, "COMPLETED", processing_seconds=0)
+    sim.fail_next("create-order", "timeout", after_commit=True)
+    await started(tg, bot_process)
+    user = tg.user(2002)
+    order_id = await pay_for_gift_card(tg, user, "Steam Wallet 10 USD")
+    await until(lambda: sim.order_by_transaction(order_id) is not None)
+    assert (await orders.get(order_id)).state is OrderState.PLACING
+    bot_process.kill(signal.SIGKILL)
+
+    await started(tg, bot_process)
+    vendor_order = sim.order_by_transaction(order_id)
+    await wait_text(tg, user, vendor_order.key, since=0)
+    await settled(orders, order_id, OrderState.DELIVERED)
+    assert sim.orders_created == 1 and vendor_order.create_calls == 2
+    assert key_messages(tg, user, vendor_order.key) == 1

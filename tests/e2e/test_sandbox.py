@@ -1,0 +1,47 @@
+"""What a shop owner tries first: only a bot token, SANDBOX=1, the built-in simulator."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+from tests.conftest import APP_DIR, TOKEN, BotProcess
+from tests.e2e.test_purchase import buy_now, open_offer, wait_text
+from tests.e2e.test_restart import started
+
+
+async def test_a_purchase_in_sandbox_mode_with_only_a_token(tg, tmp_path):
+    bot_process = BotProcess(
+        {
+            "BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": tg.url,
+            "DATABASE_PATH": str(tmp_path / "storefront.sqlite3"),
+            "SANDBOX": "1",
+            "POLL_MIN_SECONDS": "0.2",
+        },
+        tmp_path,
+    )
+    await started(tg, bot_process)
+    try:
+        user = tg.user(3001)
+        await open_offer(tg, user, "Gift cards", "Steam Wallet 5 USD")
+        await buy_now(tg, user)
+        assert (await user.pay()).params["ok"] is True
+        key_message = await wait_text(tg, user, "Your key", since=0)
+        assert "STM5-" in key_message
+    finally:
+        assert bot_process.kill(signal.SIGTERM) == 0  # a clean shutdown on docker stop
+    output = bot_process.output()
+    assert "SANDBOX mode" in output and "Traceback" not in output
+
+
+def test_without_a_token_the_bot_says_so_in_one_line(tmp_path):
+    python = APP_DIR / ".venv" / "bin" / "python"
+    result = subprocess.run(
+        [str(python), "-m", "bot"], cwd=tmp_path, env={"PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "storefront: BOT_TOKEN is not set: put it in the environment or in .env"
+    )
