@@ -14,8 +14,8 @@ from tests.support.fake_telegram import FakeTelegram, FakeUser
 from vendors.simulators.codegames import CodeGamesSimulator
 
 
-async def until(condition, timeout: float = 15.0) -> None:
-    for _ in range(int(timeout / 0.05)):
+async def until(condition, within: float = 15.0) -> None:
+    for _ in range(int(within / 0.05)):
         if condition():
             return
         await asyncio.sleep(0.05)
