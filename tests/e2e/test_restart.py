@@ -26,7 +26,9 @@ async def pay_for_gift_card(tg: FakeTelegram, user: FakeUser, title: str) -> str
     await open_offer(tg, user, "Gift cards", title)
     await buy_now(tg, user)
     assert (await user.pay()).params["ok"] is True
-    return user.last_invoice().invoice.payload
+    invoice = user.last_invoice().invoice
+    assert invoice is not None
+    return invoice.payload
 
 
 def key_messages(tg: FakeTelegram, user: FakeUser, key: str) -> int:
@@ -49,7 +51,7 @@ async def test_killed_while_the_vendor_processes(tg, sim: CodeGamesSimulator, bo
     assert bot_process.kill(signal.SIGKILL) == -signal.SIGKILL
 
     vendor_order = sim.order_by_transaction(order_id)
-    assert vendor_order is not None
+    assert vendor_order is not None and vendor_order.key is not None
     sim.force_status(vendor_order.order_id, "COMPLETED")
     await started(tg, bot_process)
     await wait_text(tg, user, vendor_order.key)
@@ -77,6 +79,7 @@ async def test_killed_while_placing_asks_the_vendor_before_buying(
 
     await started(tg, bot_process)
     vendor_order = sim.order_by_transaction(order_id)
+    assert vendor_order is not None and vendor_order.key is not None
     await wait_text(tg, user, vendor_order.key, since=0)
     await settled(orders, order_id, OrderState.DELIVERED)
     assert sim.orders_created == 1 and vendor_order.create_calls == 2
