@@ -37,9 +37,9 @@ class Settings(BaseSettings):
 
     offer_cache_seconds: float = Field(default=20.0, ge=0)
     vendor_timeout_seconds: float = Field(default=10.0, gt=0)
-    vendor_rate_per_second: float = Field(default=10.0, gt=0)
-    poll_min_seconds: float = Field(default=1.0, gt=0)
-    poll_max_seconds: float = Field(default=15.0, gt=0)
+    vendor_rate_per_second: float = Field(default=25.0, gt=0)
+    poll_min_seconds: float = Field(default=0.5, gt=0)
+    poll_max_seconds: float = Field(default=5.0, gt=0)
     worker_idle_seconds: float = Field(default=2.0, gt=0)
     # How long a worker owns an order step; after a crash the order resumes once it expires.
     worker_lease_seconds: float = Field(default=60.0, gt=0)

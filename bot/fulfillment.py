@@ -59,7 +59,7 @@ class Fulfillment:
         stuck_after: float,
         invoice_ttl: float,
         lease_seconds: float = 60.0,
-        concurrency: int = 8,
+        concurrency: int = 16,
     ) -> None:
         self._bot = bot
         self._orders = orders
