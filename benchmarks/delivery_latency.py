@@ -43,6 +43,13 @@ async def buy(tg: FakeTelegram, user: FakeUser) -> str:
     return invoice.payload
 
 
+async def key_message(tg: FakeTelegram, user: FakeUser) -> Call:
+    def is_key(call: Call) -> bool:
+        return call.params.get("chat_id") == user.id and "Your key" in call.params.get("text", "")
+
+    return await tg.wait_for("sendMessage", where=is_key, timeout=120)
+
+
 async def measure(args: argparse.Namespace) -> None:
     offers = [
         o.model_copy(update={"processing_seconds": args.processing}) for o in DEFAULT_OFFERS
@@ -53,7 +60,7 @@ async def measure(args: argparse.Namespace) -> None:
             tg = await stack.enter_async_context(FakeTelegram())
             sim = await stack.enter_async_context(CodeGamesSimulator(offers, api_key="k"))
             os.environ.update(
-                BOT_TOKEN="1:bench", TELEGRAM_API_URL=tg.url, CODEGAMES_API_URL=sim.base_url,
+                BOT_TOKEN="1:bench", TELEGRAM_API_URL=tg.url, CODEGAMES_API_URL=str(sim.base_url),
                 CODEGAMES_API_KEY="k", DATABASE_PATH=str(Path(tmp) / "bench.sqlite3"),
                 CATALOG_FILE=str(PROJECT_ROOT / "catalog.toml"),
                 POLL_MIN_SECONDS=str(args.poll_min), POLL_MAX_SECONDS=str(args.poll_max),
@@ -65,11 +72,7 @@ async def measure(args: argparse.Namespace) -> None:
             users = [tg.user(10_000 + n) for n in range(args.orders)]
             started = time.monotonic()
             order_ids = await asyncio.gather(*(buy(tg, user) for user in users))
-            deliveries = await asyncio.gather(*(
-                tg.wait_for("sendMessage", timeout=120, where=lambda c, uid=user.id: (
-                    c.params.get("chat_id") == uid and "Your key" in c.params.get("text", "")))
-                for user in users
-            ))
+            deliveries = await asyncio.gather(*(key_message(tg, user) for user in users))
             finished = time.monotonic()
             latencies = []
             for order_id, call in zip(order_ids, deliveries, strict=True):

@@ -42,20 +42,11 @@ class OfferRepo:
 
     async def active(self) -> list[Offer]:
         rows = await self._db.fetchall(
-            "SELECT sku, vendor, vendor_offer_id, title, category, price_stars, max_vendor_price,"
-            " field_patterns, description FROM offers WHERE active = 1 ORDER BY position"
+            "SELECT sku, vendor, vendor_offer_id, title, category, price_stars,"
+            " max_vendor_price, field_patterns AS patterns, description"
+            " FROM offers WHERE active = 1 ORDER BY position"
         )
         return [
-            Offer(
-                sku=row["sku"],
-                vendor=row["vendor"],
-                vendor_offer_id=row["vendor_offer_id"],
-                title=row["title"],
-                category=row["category"],
-                price_stars=row["price_stars"],
-                max_vendor_price=row["max_vendor_price"],
-                patterns=json.loads(row["field_patterns"]),
-                description=row["description"],
-            )
+            Offer.model_validate({**dict(row), "patterns": json.loads(row["patterns"])})
             for row in rows
         ]

@@ -7,6 +7,7 @@ update) can never both move the same order.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -276,28 +277,15 @@ async def _event(
     )
 
 
+_ORDER_COLUMNS = tuple(field.name for field in dataclasses.fields(Order))
+
+
 def _order(row: aiosqlite.Row) -> Order:
-    return Order(
-        id=row["id"],
-        user_id=row["user_id"],
-        chat_id=row["chat_id"],
-        sku=row["sku"],
-        title=row["title"],
-        vendor=row["vendor"],
-        vendor_offer_id=row["vendor_offer_id"],
-        price_stars=row["price_stars"],
-        vendor_price=row["vendor_price"],
-        max_vendor_price=row["max_vendor_price"],
-        vendor_currency=row["vendor_currency"],
-        delivers_key=bool(row["delivers_key"]),
-        state=OrderState(row["state"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        customer_fields=json.loads(row["customer_fields"]),
-        telegram_charge_id=row["telegram_charge_id"],
-        vendor_order_id=row["vendor_order_id"],
-        failure_reason=row["failure_reason"],
-        attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"],
-        alerted=bool(row["alerted"]),
-    )
+    data: dict[str, Any] = {name: row[name] for name in _ORDER_COLUMNS}
+    data |= {
+        "state": OrderState(row["state"]),
+        "delivers_key": bool(row["delivers_key"]),
+        "alerted": bool(row["alerted"]),
+        "customer_fields": json.loads(row["customer_fields"]),
+    }
+    return Order(**data)
