@@ -23,8 +23,9 @@ from bot.fulfillment import Fulfillment
 from bot.i18n import UserLanguageMiddleware, load_i18n
 from bot.notify import Notifier
 from bot.offers import OfferService
+from bot.worker import Worker
 from handlers import customer_router
-from storage import Database, KeyCipher, OfferRepo, OrderRepo, UserRepo
+from storage import Database, KeyCipher, OfferRepo, OrderRepo, StrayPaymentRepo, UserRepo
 from vendors import REGISTRY, VendorContext
 from vendors.base import Vendor
 
@@ -35,13 +36,13 @@ log = logging.getLogger(__name__)
 class Storefront:
     bot: Bot
     dispatcher: Dispatcher
-    fulfillment: Fulfillment
+    worker: Worker
     i18n: I18n
 
     async def run(self, *, handle_signals: bool = True) -> None:
         """Long-poll Telegram and run the worker until stopped (SIGTERM/SIGINT)."""
         await self.set_commands()
-        worker = asyncio.create_task(self.fulfillment.run(), name="fulfillment")
+        worker = asyncio.create_task(self.worker.run(), name="worker")
         try:
             await self.dispatcher.start_polling(
                 self.bot,
@@ -85,17 +86,24 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     stack.push_async_callback(bot.session.close)
     notifier = Notifier(bot, i18n, users, settings.admin_chat_id)
     offer_service = OfferService(vendors, ttl=settings.offer_cache_seconds)
+    strays = StrayPaymentRepo(db)
     fulfillment = Fulfillment(
         bot,
         orders,
+        strays,
         vendors,
         notifier,
         poll_min=settings.poll_min_seconds,
         poll_max=settings.poll_max_seconds,
-        idle=settings.worker_idle_seconds,
         stuck_after=settings.order_stuck_alert_minutes * 60,
-        invoice_ttl=settings.invoice_ttl_minutes * 60,
+    )
+    worker = Worker(
+        orders,
+        strays,
+        fulfillment,
+        idle=settings.worker_idle_seconds,
         lease_seconds=settings.worker_lease_seconds,
+        invoice_ttl=settings.invoice_ttl_minutes * 60,
     )
     dispatcher = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
     UserLanguageMiddleware(i18n, users).setup(dispatcher)
@@ -105,14 +113,15 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         catalog=catalog,
         offers=offer_service,
         checkout=Checkout(
-            orders, catalog, offer_service, invoice_ttl=settings.invoice_ttl_minutes * 60
+            orders, strays, catalog, offer_service,
+            invoice_ttl=settings.invoice_ttl_minutes * 60,
         ),
         orders=orders,
         users=users,
-        fulfillment=fulfillment,
+        worker=worker,
         notifier=notifier,
     )
-    return Storefront(bot, dispatcher, fulfillment, i18n)
+    return Storefront(bot, dispatcher, worker, i18n)
 
 
 def _bot(settings: Settings) -> Bot:

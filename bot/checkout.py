@@ -14,6 +14,7 @@ from bot.catalog import Catalog
 from bot.offers import Availability, LiveOffer, OfferService
 from storage.models import Order, OrderState
 from storage.orders import OrderRepo, TransitionError
+from storage.payments import StrayPaymentRepo
 
 log = logging.getLogger(__name__)
 STARS = "XTR"
@@ -27,6 +28,7 @@ class Checkout:
     def __init__(
         self,
         orders: OrderRepo,
+        strays: StrayPaymentRepo,
         catalog: Catalog,
         offers: OfferService,
         *,
@@ -34,6 +36,7 @@ class Checkout:
         precheck_timeout: float = 7.0,
     ) -> None:
         self._orders = orders
+        self._strays = strays
         self._catalog = catalog
         self._offers = offers
         self._invoice_ttl = invoice_ttl
@@ -103,6 +106,17 @@ class Checkout:
         if live.vendor.price != order.vendor_price:
             await self._orders.requote(order_id, live.vendor.price)
 
-    async def record_payment(self, order_id: str, charge_id: str) -> Order | None:
-        """Store the payment first of all. None: this charge was already recorded."""
-        return await self._orders.record_payment(order_id, charge_id)
+    async def record_payment(
+        self, order_id: str, charge_id: str, user_id: int, amount: int
+    ) -> Order | None:
+        """Store the payment first of all; None if it is not (or no longer) news.
+
+        A charge that matches no open order (an invoice paid twice, a settled order) is
+        stored as a stray payment, which the worker refunds: no Star is ever kept by mistake.
+        """
+        try:
+            return await self._orders.record_payment(order_id, charge_id)
+        except TransitionError:
+            if await self._strays.record(charge_id, user_id, amount, order_id):
+                log.warning("payment %s matches no open order %s: refunding", charge_id, order_id)
+            return None

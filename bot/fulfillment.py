@@ -1,4 +1,4 @@
-"""The background worker: from a paid order to a delivered key (or the Stars refunded).
+"""Order steps: from a paid order to a delivered key (or the Stars refunded).
 
 Each step starts from the order's stored state, so a restart after a crash at any line
 resumes where the last committed transition left it:
@@ -14,11 +14,8 @@ idempotency key) and learns what already happened instead of buying again.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +26,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from bot.notify import Notifier
 from storage.models import Order, OrderState
 from storage.orders import OrderRepo, TransitionError
+from storage.payments import StrayPayment, StrayPaymentRepo
 from vendors.base import (
     OfferNotFound,
     OrderRejected,
@@ -46,73 +44,31 @@ _ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 
 
 class Fulfillment:
+    """The steps that move one order (or one stray payment) forward; `bot.worker` runs them."""
+
     def __init__(
         self,
         bot: Bot,
         orders: OrderRepo,
+        strays: StrayPaymentRepo,
         vendors: Mapping[str, Vendor],
         notifier: Notifier,
         *,
         poll_min: float,
         poll_max: float,
-        idle: float,
         stuck_after: float,
-        invoice_ttl: float,
-        lease_seconds: float = 60.0,
-        concurrency: int = 16,
     ) -> None:
         self._bot = bot
         self._orders = orders
+        self._strays = strays
         self._vendors = vendors
         self._notifier = notifier
         self._poll_min = poll_min
         self._poll_max = poll_max
-        self._idle = idle
         self._stuck_after = stuck_after
-        self._invoice_ttl = invoice_ttl
-        self._lease = lease_seconds
-        self._concurrency = concurrency
-        self._owner = f"{socket.gethostname()}:{os.getpid()}"
-        self._wake = asyncio.Event()
 
-    def wake(self) -> None:
-        """Something became due now (a payment arrived): skip the idle wait."""
-        self._wake.set()
-
-    async def run(self) -> None:
-        log.info("fulfillment worker %s started", self._owner)
-        next_housekeeping = 0.0
-        while True:
-            try:
-                if time.monotonic() >= next_housekeeping:
-                    await self._orders.cancel_stale_unpaid(self._invoice_ttl)
-                    next_housekeeping = time.monotonic() + 60
-                busy = await self.run_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the worker must outlive any one bad order or database blip
-                log.exception("fulfillment round failed")
-                busy = False
-            if not busy:
-                await self._sleep()
-
-    async def run_due(self) -> bool:
-        """Run every step that is due now; True if there was any."""
-        claimed = await self._orders.claim_due(
-            self._owner, lease_seconds=self._lease, limit=self._concurrency
-        )
-        if claimed:
-            await asyncio.gather(*(self._guarded(order) for order in claimed))
-        return bool(claimed)
-
-    async def _sleep(self) -> None:
-        self._wake.clear()
-        due = await self._orders.next_due_at()
-        delay = self._idle if due is None else min(self._idle, max(0.0, due - time.time()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
-
-    async def _guarded(self, order: Order) -> None:
+    async def guarded_step(self, order: Order) -> None:
+        """One step; whatever goes wrong is logged and the order retried later."""
         try:
             await self.step(order)
         except TransitionError as exc:
@@ -223,20 +179,44 @@ class Fulfillment:
 
     async def _refund(self, order: Order) -> None:
         assert order.telegram_charge_id is not None
-        try:
-            await self._bot.refund_star_payment(order.user_id, order.telegram_charge_id)
-        except TelegramBadRequest as exc:
-            if _ALREADY_REFUNDED not in exc.message:
-                await self._orders.transition(order.id, S.FAILED, note=f"refund: {exc.message}")
-                await self._notifier.alert_admins(
-                    f"Order {order.id}: refund of {order.price_stars} Stars failed"
-                    f" ({exc.message}). Refund it by hand."
-                )
-                return
+        refused = await self._refund_charge(order.user_id, order.telegram_charge_id)
+        if refused:
+            await self._orders.transition(order.id, S.FAILED, note=f"refund: {refused}")
+            await self._notifier.alert_admins(
+                f"Order {order.id}: refund of {order.price_stars} Stars failed"
+                f" ({refused}). Refund it by hand."
+            )
+            return
         await self._orders.transition(order.id, S.REFUNDED, note="stars refunded")
         log.info("order %s refunded (%s)", order.id, order.failure_reason)
         with contextlib.suppress(TelegramForbiddenError):
             await self._notifier.refunded(order)
+
+    async def refund_stray(self, payment: StrayPayment) -> None:
+        """Give back Stars that matched no open order (e.g. an invoice paid twice)."""
+        try:
+            refused = await self._refund_charge(payment.user_id, payment.charge_id)
+        except Exception:
+            log.exception("stray payment %s: refund failed, will retry", payment.charge_id)
+            await self._strays.retry_later(payment.charge_id, self._backoff(payment.attempts))
+            return
+        await self._strays.settle(payment.charge_id, refused or "refunded")
+        await self._notifier.alert_admins(
+            f"A payment of {payment.amount} Stars for order {payment.invoice_payload} matched"
+            " no open order: "
+            + (f"its refund failed ({refused}). Refund it by hand." if refused else "refunded.")
+        )
+        if not refused:
+            with contextlib.suppress(TelegramForbiddenError):
+                await self._notifier.stray_refunded(payment.user_id)
+
+    async def _refund_charge(self, user_id: int, charge_id: str) -> str | None:
+        """Refund a Stars charge; None when done (now or before), else Telegram's refusal."""
+        try:
+            await self._bot.refund_star_payment(user_id, charge_id)
+        except TelegramBadRequest as exc:
+            return None if _ALREADY_REFUNDED in exc.message else exc.message
+        return None
 
     async def _vendor_trouble(self, order: Order, exc: VendorError) -> None:
         log.warning("order %s: %s", order.id, exc)

@@ -58,7 +58,6 @@ class Notifier:
                 chat_id,
                 BufferedInputFile(key.value, filename=f"key.{extension}"),
                 caption=header,
-                protect_content=True,
             )
             return
         value = str(key.value)
@@ -71,7 +70,8 @@ class Notifier:
                 text=_("📋 Copy key"), copy_text=CopyTextButton(text=value)
             )
             markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
-        await self._bot.send_message(chat_id, text, reply_markup=markup, protect_content=True)
+        # not protect_content: some clients then refuse to copy the text, and copying is the point
+        await self._bot.send_message(chat_id, text, reply_markup=markup)
 
     async def topped_up(self, order: Order) -> None:
         async with self.speaking_to(order.user_id):
@@ -97,6 +97,12 @@ class Notifier:
                     id=short_id(order), title=html.escape(order.title),
                     stars=stars(order.price_stars),
                 ),
+            )
+
+    async def stray_refunded(self, user_id: int) -> None:
+        async with self.speaking_to(user_id):
+            await self._bot.send_message(
+                user_id, _("This payment did not match an open order and was refunded.")
             )
 
     async def alert_admins(self, text: str) -> None:

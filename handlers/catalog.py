@@ -63,8 +63,8 @@ async def show_menu(query: CallbackQuery, callback_data: MenuCb, catalog: Catalo
 async def show_category(query: CallbackQuery, callback_data: CategoryCb, catalog: Catalog) -> None:
     category = catalog.category(callback_data.key)
     if category is None:
-        await query.answer(_("This category is gone. Here is the catalog."), show_alert=True)
-        await show_menu(query, MenuCb(), catalog)
+        text = _("This category is gone. Here is the catalog.") + "\n\n" + menu_text()
+        await edit_or_send(query, text, keyboards.main_menu(catalog.categories, 0))
         return
     await edit_or_send(
         query,

@@ -4,6 +4,7 @@ from storage.db import Database
 from storage.models import Key, Offer, Order, OrderState
 from storage.offers import OfferRepo
 from storage.orders import OrderRepo, TransitionError
+from storage.payments import StrayPayment, StrayPaymentRepo
 from storage.secrets import KeyCipher
 from storage.users import UserRepo
 
@@ -16,6 +17,8 @@ __all__ = [
     "Order",
     "OrderRepo",
     "OrderState",
+    "StrayPayment",
+    "StrayPaymentRepo",
     "TransitionError",
     "UserRepo",
 ]

@@ -1,0 +1,91 @@
+"""The background worker loop: lease due orders, run their steps concurrently, refund stray
+payments, cancel expired invoices. Several workers (processes or machines) can share one
+database: an order step is leased to one of them at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+
+from bot.fulfillment import Fulfillment
+from storage.orders import OrderRepo
+from storage.payments import StrayPaymentRepo
+
+log = logging.getLogger(__name__)
+HOUSEKEEPING_SECONDS = 60.0
+
+
+class Worker:
+    def __init__(
+        self,
+        orders: OrderRepo,
+        strays: StrayPaymentRepo,
+        fulfillment: Fulfillment,
+        *,
+        idle: float,
+        lease_seconds: float,
+        invoice_ttl: float,
+        concurrency: int = 16,
+    ) -> None:
+        self._orders = orders
+        self._strays = strays
+        self._fulfillment = fulfillment
+        self._idle = idle
+        self._lease = lease_seconds
+        self._invoice_ttl = invoice_ttl
+        self._concurrency = concurrency
+        self._owner = f"{socket.gethostname()}:{os.getpid()}"
+        self._wake = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        """Something became due now (a payment arrived): do not wait for the next round."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        log.info("worker %s started", self._owner)
+        next_housekeeping = 0.0
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    if time.monotonic() >= next_housekeeping:
+                        await self._orders.cancel_stale_unpaid(self._invoice_ttl)
+                        next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
+                    started = await self._start_due_steps()
+                    for payment in await self._strays.due(limit=self._concurrency):
+                        await self._fulfillment.refund_stray(payment)
+                except Exception:  # the worker must outlive a bad order or a database blip
+                    log.exception("worker round failed")
+                    started = 0
+                if not started:
+                    await self._sleep()
+        finally:
+            for task in self._running:
+                task.cancel()
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _start_due_steps(self) -> int:
+        free = self._concurrency - len(self._running)
+        if free <= 0:
+            return 0
+        claimed = await self._orders.claim_due(self._owner, lease_seconds=self._lease, limit=free)
+        for order in claimed:
+            task = asyncio.create_task(self._fulfillment.guarded_step(order))
+            self._running.add(task)
+            task.add_done_callback(self._step_done)
+        return len(claimed)
+
+    def _step_done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()  # a slot is free, and the order's next step may be due at once
+
+    async def _sleep(self) -> None:
+        due = await self._orders.next_due_at()
+        delay = self._idle if due is None else min(self._idle, max(0.0, due - time.time()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay)
