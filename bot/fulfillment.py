@@ -154,8 +154,7 @@ class Fulfillment:
                 order.id, S.PROCESSING, due_in=self._poll_min, vendor_order_id=vendor_order_id
             )
         else:
-            await self._orders.reschedule(order.id, due_in=self._backoff(order.attempts))
-            await self._maybe_stuck(order)
+            await self._retry(order, None)
 
     async def _deliver(self, order: Order) -> None:
         try:
@@ -229,20 +228,22 @@ class Fulfillment:
             return
         await self._retry(order, str(exc))
 
-    async def _retry(self, order: Order, reason: str) -> None:
-        await self._orders.reschedule(order.id, due_in=self._backoff(order.attempts), note=reason)
-        await self._maybe_stuck(order)
+    async def _retry(self, order: Order, reason: str | None) -> None:
+        alerted = await self._alert_if_stuck(order, reason)
+        await self._orders.reschedule(
+            order.id, due_in=self._backoff(order.attempts), note=reason, alerted=alerted
+        )
 
-    async def _maybe_stuck(self, order: Order) -> None:
+    async def _alert_if_stuck(self, order: Order, reason: str | None) -> bool:
+        """Tell the admins once when an order has made no progress for too long."""
         age = time.time() - order.updated_at
-        if age > self._stuck_after and not order.alerted:
-            await self._notifier.alert_admins(
-                f"Order {order.id} ({order.vendor}) has been {order.state} for"
-                f" {age / 60:.0f} min; last problem: {order.failure_reason or 'none'}."
-            )
-            await self._orders.reschedule(
-                order.id, due_in=self._backoff(order.attempts), alerted=True
-            )
+        if age <= self._stuck_after or order.alerted:
+            return False
+        await self._notifier.alert_admins(
+            f"Order {order.id} ({order.vendor}) has been {order.state} for"
+            f" {age / 60:.0f} min; last problem: {reason or order.failure_reason or 'none'}."
+        )
+        return True
 
     def _backoff(self, attempts: int) -> float:
         return float(min(self._poll_max, self._poll_min * 1.5**attempts))

@@ -192,10 +192,10 @@ class OrderRepo:
         """Try this order again later (same state), releasing the worker's lease."""
         now = time.time()
         await self._db.execute(
+            # updated_at is left alone: it says since when the order is in its state
             "UPDATE orders SET next_attempt_at = ?, attempts = attempts + 1, failure_reason = ?,"
-            " alerted = MAX(alerted, ?), lease_owner = NULL, lease_until = NULL, updated_at = ?"
-            " WHERE id = ?",
-            (now + due_in, note, int(alerted), now, order_id),
+            " alerted = MAX(alerted, ?), lease_owner = NULL, lease_until = NULL WHERE id = ?",
+            (now + due_in, note, int(alerted), order_id),
         )
 
     async def claim_due(self, owner: str, *, lease_seconds: float, limit: int) -> list[Order]:
