@@ -80,8 +80,9 @@ class Fulfillment:
     async def step(self, order: Order) -> None:
         if order.state is S.PAID:
             order = await self._orders.transition(order.id, S.PLACING, keep_lease=True)
-        if order.state is S.PLACING:
-            await self._place(order)
+            await self._place(order, resumed=False)
+        elif order.state is S.PLACING:
+            await self._place(order, resumed=True)
         elif order.state is S.PROCESSING:
             await self._poll(order)
         elif order.state is S.FULFILLED:
@@ -89,7 +90,7 @@ class Fulfillment:
         elif order.state is S.REFUNDING:
             await self._refund(order)
 
-    async def _place(self, order: Order) -> None:
+    async def _place(self, order: Order, *, resumed: bool) -> None:
         request = PlaceOrder(
             reference=order.id,
             offer_id=order.vendor_offer_id,
@@ -100,6 +101,12 @@ class Fulfillment:
             placed = await self._vendor(order).place_order(request)
         except (OrderRejected, OfferNotFound) as exc:
             code = getattr(exc, "code", None) or type(exc).__name__
+            if resumed:  # an earlier attempt's answer was lost: it may have gone through
+                await self._notifier.alert_admins(
+                    f"Order {order.id}: {order.vendor} refused a repeated order ({code}) after"
+                    f" an earlier attempt's answer was lost. The customer is refunded; check"
+                    f" the vendor for reference {order.id}."
+                )
             await self._start_refund(order, f"vendor refused: {code}")
             return
         except VendorError as exc:

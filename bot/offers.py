@@ -70,8 +70,13 @@ class OfferService:
         if task is None:
             task = asyncio.create_task(self._ask_vendor(key))
             self._inflight[key] = task
-            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+            task.add_done_callback(lambda done: self._forget(key, done))
         return task
+
+    def _forget(self, key: tuple[str, str], task: asyncio.Task[VendorOffer | None]) -> None:
+        self._inflight.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # retrieved here: a customer who gave up waiting may never ask
 
     async def _ask_vendor(self, key: tuple[str, str]) -> VendorOffer | None:
         vendor_name, offer_id = key

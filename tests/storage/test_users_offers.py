@@ -1,0 +1,40 @@
+"""Users' languages and the catalog table."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage import Database, Offer, OfferRepo, UserRepo
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = await Database.open(tmp_path / "shop.sqlite3")
+    yield database
+    await database.close()
+
+
+async def test_chosen_language_wins_over_telegram(db):
+    users = UserRepo(db)
+    assert await users.language(1, "ru") == "ru"
+    await users.set_language(1, "en")
+    assert await users.language(1, "ru") == "en"
+    assert await UserRepo(db).language(1, None) == "en"  # another replica, from the database
+
+
+async def test_telegram_language_is_remembered_for_background_messages(db):
+    await UserRepo(db).language(2, "ru")
+    assert await UserRepo(db).language(2, None) == "ru"
+
+
+async def test_catalog_sync_deactivates_removed_offers(db):
+    repo = OfferRepo(db)
+    a = Offer(sku="a", vendor="codegames", vendor_offer_id="1", title="A", category="C",
+              price_stars=1, max_vendor_price=1.0, patterns={"gameUserId": "[0-9]{8}"})
+    b = a.model_copy(update={"sku": "b", "title": "B"})
+    await repo.replace_catalog([a, b])
+    assert [o.sku for o in await repo.active()] == ["a", "b"]
+    await repo.replace_catalog([b.model_copy(update={"price_stars": 5})])
+    active = await repo.active()
+    assert [(o.sku, o.price_stars) for o in active] == [("b", 5)]
+    assert active[0].patterns == {"gameUserId": "[0-9]{8}"}
