@@ -88,6 +88,8 @@ async def test_top_up_asks_for_the_player_id_validates_and_confirms(tg, sim, sho
 
     mark = await user.press(lambda button: button["text"].startswith("🛒"))
     await wait_text(tg, user, "player ID", since=mark)
+    mark = await user.send("/orders")  # a command is not taken for a player ID
+    await wait_text(tg, user, "no orders yet", since=mark)
     mark = await user.send("12ab")
     error = await wait_text(tg, user, "not a valid player ID", since=mark)
     assert "5 to 20" in error
