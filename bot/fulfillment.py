@@ -22,6 +22,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.notify import Notifier
 from storage.models import Order, OrderState
@@ -103,9 +104,10 @@ class Fulfillment:
             code = getattr(exc, "code", None) or type(exc).__name__
             if resumed:  # an earlier attempt's answer was lost: it may have gone through
                 await self._notifier.alert_admins(
-                    f"Order {order.id}: {order.vendor} refused a repeated order ({code}) after"
-                    f" an earlier attempt's answer was lost. The customer is refunded; check"
-                    f" the vendor for reference {order.id}."
+                    __("Order {id}: {vendor} refused a repeated order ({code}) after an earlier"
+                       " attempt's answer was lost. The customer is refunded; check the vendor"
+                       " for reference {id}."),
+                    id=order.id, vendor=order.vendor, code=code,
                 )
             await self._start_refund(order, f"vendor refused: {code}")
             return
@@ -189,8 +191,9 @@ class Fulfillment:
         if refused:
             await self._orders.transition(order.id, S.FAILED, note=f"refund: {refused}")
             await self._notifier.alert_admins(
-                f"Order {order.id}: refund of {order.price_stars} Stars failed"
-                f" ({refused}). Refund it by hand."
+                __("Order {id}: the refund of {stars} Stars failed ({reason})."
+                   " Refund it by hand."),
+                id=order.id, stars=order.price_stars, reason=refused,
             )
             return
         await self._orders.transition(order.id, S.REFUNDED, note="stars refunded")
@@ -207,10 +210,14 @@ class Fulfillment:
             await self._strays.retry_later(payment.charge_id, self._backoff(payment.attempts))
             return
         await self._strays.settle(payment.charge_id, refused or "refunded")
+        if refused:
+            template = __("A payment of {stars} Stars for order {id} matched no open order and"
+                          " its refund failed ({reason}). Refund it by hand.")
+        else:
+            template = __("A payment of {stars} Stars for order {id} matched no open order"
+                          " and was refunded.")
         await self._notifier.alert_admins(
-            f"A payment of {payment.amount} Stars for order {payment.invoice_payload} matched"
-            " no open order: "
-            + (f"its refund failed ({refused}). Refund it by hand." if refused else "refunded.")
+            template, stars=payment.amount, id=payment.invoice_payload, reason=refused
         )
         if not refused:
             with contextlib.suppress(TelegramForbiddenError):
@@ -228,8 +235,9 @@ class Fulfillment:
         log.warning("order %s: %s", order.id, exc)
         if isinstance(exc, VendorAuthError) and not order.alerted:
             await self._notifier.alert_admins(
-                f"Vendor {order.vendor} refused our credentials ({exc}). Orders wait until"
-                " the API key is fixed."
+                __("Vendor {vendor} refused our credentials ({error}). Orders wait until the"
+                   " API key is fixed."),
+                vendor=order.vendor, error=str(exc),
             )
             await self._orders.reschedule(order.id, due_in=60.0, note=str(exc), alerted=True)
             return
@@ -247,8 +255,10 @@ class Fulfillment:
         if age <= self._stuck_after or order.alerted:
             return False
         await self._notifier.alert_admins(
-            f"Order {order.id} ({order.vendor}) has been {order.state} for"
-            f" {age / 60:.0f} min; last problem: {reason or order.failure_reason or 'none'}."
+            __("Order {id} ({vendor}) has been {state} for {minutes} min;"
+               " last problem: {reason}."),
+            id=order.id, vendor=order.vendor, state=order.state, minutes=round(age / 60),
+            reason=reason or order.failure_reason or "-",
         )
         return True
 

@@ -16,6 +16,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from babel.support import LazyProxy
 
 from bot.i18n import pick_locale
 from bot.texts import field_label, short_id, stars
@@ -105,8 +106,10 @@ class Notifier:
                 user_id, _("This payment did not match an open order and was refunded.")
             )
 
-    async def alert_admins(self, text: str) -> None:
-        """A short note to the admin group. Never pass a key here."""
+    async def alert_admins(self, template: str | LazyProxy, **values: object) -> None:
+        """A short note to the admin group, in the shop's language. Never pass a key here."""
+        async with self.speaking_to(None):
+            text = str(template).format(**values)
         log.warning("admin alert: %s", text)
         if self._admin_chat_id is None:
             return
