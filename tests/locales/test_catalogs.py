@@ -17,7 +17,7 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 def msgids(path) -> set[str]:
     with path.open("rb") as handle:
-        return {m.id for m in read_po(handle) if m.id}
+        return {str(m.id) for m in read_po(handle) if m.id}
 
 
 def test_template_matches_the_source(tmp_path):
@@ -36,11 +36,11 @@ def test_template_matches_the_source(tmp_path):
 def test_every_message_is_translated_with_its_placeholders(language):
     with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle, locale=language)
-    assert {m.id for m in catalog if m.id} == msgids(LOCALES / "messages.pot")
+    assert {str(m.id) for m in catalog if m.id} == msgids(LOCALES / "messages.pot")
     for message in catalog:
         if not message.id:
             continue
         assert message.string and not message.fuzzy, f"untranslated: {message.id!r}"
-        assert set(PLACEHOLDER.findall(message.id)) == set(
-            PLACEHOLDER.findall(message.string)
+        assert set(PLACEHOLDER.findall(str(message.id))) == set(
+            PLACEHOLDER.findall(str(message.string))
         ), f"placeholders differ in {message.id!r}"
