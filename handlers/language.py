@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers import keyboards
 from handlers.callbacks import LanguageCb, LanguageMenuCb
+from handlers.replies import edit_or_send
 from storage.users import UserRepo
 
 
@@ -26,11 +27,7 @@ async def language_command(message: Message) -> None:
 
 
 async def language_menu(query: CallbackQuery) -> None:
-    await query.answer()
-    assert query.bot is not None
-    await query.bot.send_message(
-        query.from_user.id, _("Choose your language:"), reply_markup=keyboards.languages()
-    )
+    await edit_or_send(query, _("Choose your language:"), keyboards.languages())
 
 
 async def choose(

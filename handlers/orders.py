@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
@@ -45,7 +45,7 @@ async def list_page(query: CallbackQuery, callback_data: OrdersCb, orders: Order
 
 async def _orders_page(
     orders: OrderRepo, user_id: int, page: int
-) -> tuple[str, keyboards.InlineKeyboardMarkup]:
+) -> tuple[str, InlineKeyboardMarkup]:
     total = await orders.count_for_user(user_id)
     pages = max(1, -(-total // keyboards.ORDERS_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)

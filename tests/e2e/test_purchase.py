@@ -246,12 +246,16 @@ async def test_language_follows_telegram_and_can_be_changed(tg, shop):
     mark = await user.send("/start")
     welcome = await tg.wait_for("sendMessage", since=mark)
     assert "Добро пожаловать" in welcome.params["text"]
-    mark = await user.send("/language")
-    await tg.wait_for("sendMessage", since=mark)
+    mark = await user.press("🌐 Язык")
+    await tg.wait_for("editMessageText", since=mark)
     mark = await user.press("English")
     await wait_text(tg, user, "speak English", since=mark)
     mark = await user.send("/start")
     assert "Welcome" in (await tg.wait_for("sendMessage", since=mark)).params["text"]
+    mark = await user.send("/language")
+    await wait_text(tg, user, "Choose your language", since=mark)
+    mark = await user.press("Русский")
+    await wait_text(tg, user, "по-русски", since=mark)
 
 
 async def test_commands_are_registered_in_every_language(tg, shop):
