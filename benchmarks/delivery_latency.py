@@ -51,19 +51,21 @@ async def key_message(tg: FakeTelegram, user: FakeUser) -> Call:
 
 
 async def measure(args: argparse.Namespace) -> None:
-    offers = [
-        o.model_copy(update={"processing_seconds": args.processing}) for o in DEFAULT_OFFERS
-    ]
+    offers = [o.model_copy(update={"processing_seconds": args.processing}) for o in DEFAULT_OFFERS]
     clock_offset = time.time() - time.monotonic()  # Call.ts is monotonic, the simulator's wall
     with tempfile.TemporaryDirectory() as tmp:
         async with AsyncExitStack() as stack:
             tg = await stack.enter_async_context(FakeTelegram())
             sim = await stack.enter_async_context(CodeGamesSimulator(offers, api_key="k"))
             os.environ.update(
-                BOT_TOKEN="1:bench", TELEGRAM_API_URL=tg.url, CODEGAMES_API_URL=str(sim.base_url),
-                CODEGAMES_API_KEY="k", DATABASE_PATH=str(Path(tmp) / "bench.sqlite3"),
+                BOT_TOKEN="1:bench",
+                TELEGRAM_API_URL=tg.url,
+                CODEGAMES_API_URL=str(sim.base_url),
+                CODEGAMES_API_KEY="k",
+                DATABASE_PATH=str(Path(tmp) / "bench.sqlite3"),
                 CATALOG_FILE=str(PROJECT_ROOT / "catalog.toml"),
-                POLL_MIN_SECONDS=str(args.poll_min), POLL_MAX_SECONDS=str(args.poll_max),
+                POLL_MIN_SECONDS=str(args.poll_min),
+                POLL_MAX_SECONDS=str(args.poll_max),
             )
             shop = await build(Settings(), stack)
             polling = asyncio.create_task(shop.run(handle_signals=False))
@@ -83,13 +85,19 @@ async def measure(args: argparse.Namespace) -> None:
             await polling
 
     latencies.sort()
-    print(f"orders: {args.orders}, vendor processing {args.processing}s, "
-          f"polling {args.poll_min}s..{args.poll_max}s (x1.5)")
-    print("COMPLETED -> key message sent (s): "
-          f"min {latencies[0]:.3f}  median {statistics.median(latencies):.3f}  "
-          f"p90 {latencies[int(0.9 * (len(latencies) - 1))]:.3f}  max {latencies[-1]:.3f}")
-    print(f"throughput: {args.orders / (finished - started):.1f} orders/s "
-          f"({finished - started:.1f}s from the first /start to the last key)")
+    print(
+        f"orders: {args.orders}, vendor processing {args.processing}s, "
+        f"polling {args.poll_min}s..{args.poll_max}s (x1.5)"
+    )
+    print(
+        "COMPLETED -> key message sent (s): "
+        f"min {latencies[0]:.3f}  median {statistics.median(latencies):.3f}  "
+        f"p90 {latencies[int(0.9 * (len(latencies) - 1))]:.3f}  max {latencies[-1]:.3f}"
+    )
+    print(
+        f"throughput: {args.orders / (finished - started):.1f} orders/s "
+        f"({finished - started:.1f}s from the first /start to the last key)"
+    )
 
 
 def main() -> None:

@@ -113,7 +113,10 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         catalog=catalog,
         offers=offer_service,
         checkout=Checkout(
-            orders, strays, catalog, offer_service,
+            orders,
+            strays,
+            catalog,
+            offer_service,
             invoice_ttl=settings.invoice_ttl_minutes * 60,
         ),
         orders=orders,

@@ -80,9 +80,7 @@ class Checkout:
             raise PaymentRefused(_("This order was not found. Please start a new purchase."))
         expired = time.time() - order.created_at > self._invoice_ttl
         if order.state is not OrderState.AWAITING_PAYMENT or expired:
-            raise PaymentRefused(
-                _("This invoice is no longer valid. Please open the offer again.")
-            )
+            raise PaymentRefused(_("This invoice is no longer valid. Please open the offer again."))
         if currency != STARS or amount != order.price_stars:
             raise PaymentRefused(_("The amount does not match the order. Nothing was charged."))
         offer = self._catalog.offer(order.sku)
@@ -100,8 +98,10 @@ class Checkout:
             )
         if live.availability is not Availability.AVAILABLE:
             raise PaymentRefused(
-                _("Sorry, the supplier's price just changed or the offer sold out."
-                  " Nothing was charged.")
+                _(
+                    "Sorry, the supplier's price just changed or the offer sold out."
+                    " Nothing was charged."
+                )
             )
         if live.vendor.price != order.vendor_price:
             await self._orders.requote(order_id, live.vendor.price)

@@ -104,10 +104,14 @@ class Fulfillment:
             code = getattr(exc, "code", None) or type(exc).__name__
             if resumed:  # an earlier attempt's answer was lost: it may have gone through
                 await self._notifier.alert_admins(
-                    __("Order {id}: {vendor} refused a repeated order ({code}) after an earlier"
-                       " attempt's answer was lost. The customer is refunded; check the vendor"
-                       " for reference {id}."),
-                    id=order.id, vendor=order.vendor, code=code,
+                    __(
+                        "Order {id}: {vendor} refused a repeated order ({code}) after an earlier"
+                        " attempt's answer was lost. The customer is refunded; check the vendor"
+                        " for reference {id}."
+                    ),
+                    id=order.id,
+                    vendor=order.vendor,
+                    code=code,
                 )
             await self._start_refund(order, f"vendor refused: {code}")
             return
@@ -191,9 +195,10 @@ class Fulfillment:
         if refused:
             await self._orders.transition(order.id, S.FAILED, note=f"refund: {refused}")
             await self._notifier.alert_admins(
-                __("Order {id}: the refund of {stars} Stars failed ({reason})."
-                   " Refund it by hand."),
-                id=order.id, stars=order.price_stars, reason=refused,
+                __("Order {id}: the refund of {stars} Stars failed ({reason}). Refund it by hand."),
+                id=order.id,
+                stars=order.price_stars,
+                reason=refused,
             )
             return
         await self._orders.transition(order.id, S.REFUNDED, note="stars refunded")
@@ -211,11 +216,14 @@ class Fulfillment:
             return
         await self._strays.settle(payment.charge_id, refused or "refunded")
         if refused:
-            template = __("A payment of {stars} Stars for order {id} matched no open order and"
-                          " its refund failed ({reason}). Refund it by hand.")
+            template = __(
+                "A payment of {stars} Stars for order {id} matched no open order and"
+                " its refund failed ({reason}). Refund it by hand."
+            )
         else:
-            template = __("A payment of {stars} Stars for order {id} matched no open order"
-                          " and was refunded.")
+            template = __(
+                "A payment of {stars} Stars for order {id} matched no open order and was refunded."
+            )
         await self._notifier.alert_admins(
             template, stars=payment.amount, id=payment.invoice_payload, reason=refused
         )
@@ -235,9 +243,12 @@ class Fulfillment:
         log.warning("order %s: %s", order.id, exc)
         if isinstance(exc, VendorAuthError) and not order.alerted:
             await self._notifier.alert_admins(
-                __("Vendor {vendor} refused our credentials ({error}). Orders wait until the"
-                   " API key is fixed."),
-                vendor=order.vendor, error=str(exc),
+                __(
+                    "Vendor {vendor} refused our credentials ({error}). Orders wait until the"
+                    " API key is fixed."
+                ),
+                vendor=order.vendor,
+                error=str(exc),
             )
             await self._orders.reschedule(order.id, due_in=60.0, note=str(exc), alerted=True)
             return
@@ -255,9 +266,11 @@ class Fulfillment:
         if age <= self._stuck_after or order.alerted:
             return False
         await self._notifier.alert_admins(
-            __("Order {id} ({vendor}) has been {state} for {minutes} min;"
-               " last problem: {reason}."),
-            id=order.id, vendor=order.vendor, state=order.state, minutes=round(age / 60),
+            __("Order {id} ({vendor}) has been {state} for {minutes} min; last problem: {reason}."),
+            id=order.id,
+            vendor=order.vendor,
+            state=order.state,
+            minutes=round(age / 60),
             reason=reason or order.failure_reason or "-",
         )
         return True

@@ -95,7 +95,8 @@ class Notifier:
                     "😔 The vendor could not complete order #{id} (<b>{title}</b>).\n"
                     "We refunded {stars} to your Telegram balance."
                 ).format(
-                    id=short_id(order), title=html.escape(order.title),
+                    id=short_id(order),
+                    title=html.escape(order.title),
                     stars=stars(order.price_stars),
                 ),
             )

@@ -31,8 +31,9 @@ def router() -> Router:
 
 
 def menu_text() -> str:
-    return _("👋 Welcome! Game keys, gift cards and top-ups, paid with Telegram Stars.\n"
-             "Pick a category:")
+    return _(
+        "👋 Welcome! Game keys, gift cards and top-ups, paid with Telegram Stars.\nPick a category:"
+    )
 
 
 async def start(

@@ -17,10 +17,13 @@ def router() -> Router:
 
 
 async def unknown_button(query: CallbackQuery) -> None:
-    await query.answer(_("This button is no longer valid. Send /start to begin again."),
-                       show_alert=True)
+    await query.answer(
+        _("This button is no longer valid. Send /start to begin again."), show_alert=True
+    )
 
 
 async def unknown_message(message: Message) -> None:
-    await message.answer(_("Use the buttons below, or send /start to open the catalog."),
-                         reply_markup=keyboards.back_to_catalog())
+    await message.answer(
+        _("Use the buttons below, or send /start to open the catalog."),
+        reply_markup=keyboards.back_to_catalog(),
+    )

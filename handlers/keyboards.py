@@ -38,19 +38,29 @@ def page_of(items: Sequence[Item], page: int, size: int = PAGE_SIZE) -> tuple[Se
     return items[page * size : (page + 1) * size], pages
 
 
-def _pager(builder: InlineKeyboardBuilder, page: int, pages: int, make: type[CallbackData],
-           **fixed: str) -> None:
+def _pager(
+    builder: InlineKeyboardBuilder, page: int, pages: int, make: type[CallbackData], **fixed: str
+) -> None:
     if pages <= 1:
         return
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton(
-            text="‹ " + _("Back"), callback_data=make(page=page - 1, **fixed).pack()))
-    row.append(InlineKeyboardButton(
-        text=f"{page + 1}/{pages}", callback_data=make(page=page, **fixed).pack()))
+        row.append(
+            InlineKeyboardButton(
+                text="‹ " + _("Back"), callback_data=make(page=page - 1, **fixed).pack()
+            )
+        )
+    row.append(
+        InlineKeyboardButton(
+            text=f"{page + 1}/{pages}", callback_data=make(page=page, **fixed).pack()
+        )
+    )
     if page < pages - 1:
-        row.append(InlineKeyboardButton(
-            text=_("Next") + " ›", callback_data=make(page=page + 1, **fixed).pack()))
+        row.append(
+            InlineKeyboardButton(
+                text=_("Next") + " ›", callback_data=make(page=page + 1, **fixed).pack()
+            )
+        )
     builder.row(*row)
 
 
@@ -59,8 +69,11 @@ def main_menu(categories: Sequence[Category], page: int) -> InlineKeyboardMarkup
     page = min(max(page, 0), pages - 1)
     builder = InlineKeyboardBuilder()
     for category in shown:
-        builder.row(InlineKeyboardButton(
-            text=category.title, callback_data=CategoryCb(key=category.key).pack()))
+        builder.row(
+            InlineKeyboardButton(
+                text=category.title, callback_data=CategoryCb(key=category.key).pack()
+            )
+        )
     _pager(builder, page, pages, MenuCb)
     builder.row(
         InlineKeyboardButton(text=_("🧾 My orders"), callback_data=OrdersCb().pack()),
@@ -74,10 +87,12 @@ def category_menu(category: Category, page: int) -> InlineKeyboardMarkup:
     page = min(max(page, 0), pages - 1)
     builder = InlineKeyboardBuilder()
     for offer in shown:
-        builder.row(InlineKeyboardButton(
-            text=f"{offer.title} · {stars(offer.price_stars)}",
-            callback_data=OfferCb(sku=offer.sku).pack(),
-        ))
+        builder.row(
+            InlineKeyboardButton(
+                text=f"{offer.title} · {stars(offer.price_stars)}",
+                callback_data=OfferCb(sku=offer.sku).pack(),
+            )
+        )
     _pager(builder, page, pages, CategoryCb, key=category.key)
     builder.row(InlineKeyboardButton(text="« " + _("Catalog"), callback_data=MenuCb().pack()))
     return builder.as_markup()
@@ -86,31 +101,39 @@ def category_menu(category: Category, page: int) -> InlineKeyboardMarkup:
 def offer_card(offer: Offer, category: Category, can_buy: bool) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if can_buy:
-        builder.row(InlineKeyboardButton(
-            text=_("🛒 Buy for {price}").format(price=stars(offer.price_stars)),
-            callback_data=BuyCb(sku=offer.sku).pack(),
-        ))
+        builder.row(
+            InlineKeyboardButton(
+                text=_("🛒 Buy for {price}").format(price=stars(offer.price_stars)),
+                callback_data=BuyCb(sku=offer.sku).pack(),
+            )
+        )
     builder.row(
         InlineKeyboardButton(
-            text=_("🔄 Refresh"), callback_data=OfferCb(sku=offer.sku, refresh=True).pack()),
+            text=_("🔄 Refresh"), callback_data=OfferCb(sku=offer.sku, refresh=True).pack()
+        ),
         InlineKeyboardButton(
-            text="« " + category.title, callback_data=CategoryCb(key=category.key).pack()),
+            text="« " + category.title, callback_data=CategoryCb(key=category.key).pack()
+        ),
     )
     return builder.as_markup()
 
 
 def cancel_only() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=_("✖ Cancel"), callback_data=FormCb(action="cancel").pack())
-    ]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=_("✖ Cancel"), callback_data=FormCb(action="cancel").pack())]
+        ]
+    )
 
 
 def confirm_form(price_stars: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.row(InlineKeyboardButton(
-        text=_("✅ Confirm and pay {price}").format(price=stars(price_stars)),
-        callback_data=FormCb(action="pay").pack(),
-    ))
+    builder.row(
+        InlineKeyboardButton(
+            text=_("✅ Confirm and pay {price}").format(price=stars(price_stars)),
+            callback_data=FormCb(action="pay").pack(),
+        )
+    )
     builder.row(
         InlineKeyboardButton(text=_("✏️ Change"), callback_data=FormCb(action="edit").pack()),
         InlineKeyboardButton(text=_("✖ Cancel"), callback_data=FormCb(action="cancel").pack()),
@@ -119,18 +142,22 @@ def confirm_form(price_stars: int) -> InlineKeyboardMarkup:
 
 
 def back_to_catalog() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text="« " + _("Catalog"), callback_data=MenuCb().pack())
-    ]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text="« " + _("Catalog"), callback_data=MenuCb().pack())]
+        ]
+    )
 
 
 def orders_list(orders: Sequence[Order], page: int, pages: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for order in orders:
-        builder.row(InlineKeyboardButton(
-            text=f"#{short_id(order)} · {order.title} · {state_label(order.state)}",
-            callback_data=OrderCb(order_id=order.id).pack(),
-        ))
+        builder.row(
+            InlineKeyboardButton(
+                text=f"#{short_id(order)} · {order.title} · {state_label(order.state)}",
+                callback_data=OrderCb(order_id=order.id).pack(),
+            )
+        )
     _pager(builder, page, pages, OrdersCb)
     builder.row(InlineKeyboardButton(text="« " + _("Catalog"), callback_data=MenuCb().pack()))
     return builder.as_markup()
@@ -139,8 +166,11 @@ def orders_list(orders: Sequence[Order], page: int, pages: int) -> InlineKeyboar
 def order_card(order: Order, has_keys: bool) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if has_keys:
-        builder.row(InlineKeyboardButton(
-            text=_("🔑 Show key"), callback_data=OrderCb(order_id=order.id, action="key").pack()))
+        builder.row(
+            InlineKeyboardButton(
+                text=_("🔑 Show key"), callback_data=OrderCb(order_id=order.id, action="key").pack()
+            )
+        )
     builder.row(InlineKeyboardButton(text="« " + _("My orders"), callback_data=OrdersCb().pack()))
     return builder.as_markup()
 

@@ -65,9 +65,12 @@ async def show_order(
     lines = [
         _("Order #{id}").format(id=short_id(order)),
         f"<b>{html.escape(order.title)}</b>",
-        _("Date: {date}").format(date=format_datetime(
-            datetime.fromtimestamp(order.created_at, UTC), "medium", locale=i18n.current_locale)
-            + " UTC"),
+        _("Date: {date}").format(
+            date=format_datetime(
+                datetime.fromtimestamp(order.created_at, UTC), "medium", locale=i18n.current_locale
+            )
+            + " UTC"
+        ),
         _("Price: {price}").format(price=stars(order.price_stars)),
         _("Status: {status}").format(status=state_label(order.state)),
     ]

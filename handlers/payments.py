@@ -44,7 +44,8 @@ async def paid(message: Message, checkout: Checkout, worker: Worker) -> None:
     if order is None:
         return  # a repeated update, or a stray payment the worker refunds
     await message.answer(
-        _("💫 Payment received for order #{id}. We are getting <b>{title}</b> for you; "
-          "it will arrive in this chat in a moment.").format(
-            id=short_id(order), title=html.escape(order.title))
+        _(
+            "💫 Payment received for order #{id}. We are getting <b>{title}</b> for you; "
+            "it will arrive in this chat in a moment."
+        ).format(id=short_id(order), title=html.escape(order.title))
     )

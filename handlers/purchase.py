@@ -65,8 +65,9 @@ async def buy(
     await state.clear()
     required = list(live.required_fields)
     if not required:
-        await _send_invoice(query, await checkout.open_order(
-            query.from_user.id, _chat_id(query), live, {}))
+        await _send_invoice(
+            query, await checkout.open_order(query.from_user.id, _chat_id(query), live, {})
+        )
         return
     await state.set_state(Purchase.entering)
     await state.update_data(sku=live.offer.sku, required=required, values={})
@@ -87,8 +88,10 @@ async def take_field(message: Message, state: FSMContext, catalog: Catalog) -> N
     if not re.fullmatch(offer.pattern_for(name), value):
         await message.answer(
             _("❗ “{value}” is not a valid {label}.").format(
-                value=html.escape(value[:64]), label=field_label(name))
-            + "\n" + _prompt(offer.pattern_for(name), name),
+                value=html.escape(value[:64]), label=field_label(name)
+            )
+            + "\n"
+            + _prompt(offer.pattern_for(name), name),
             reply_markup=keyboards.cancel_only(),
         )
         return
@@ -96,8 +99,9 @@ async def take_field(message: Message, state: FSMContext, catalog: Catalog) -> N
     await state.update_data(values=values)
     missing = [field for field in required if field not in values]
     if missing:
-        await message.answer(_prompt(offer.pattern_for(missing[0]), missing[0]),
-                             reply_markup=keyboards.cancel_only())
+        await message.answer(
+            _prompt(offer.pattern_for(missing[0]), missing[0]), reply_markup=keyboards.cancel_only()
+        )
         return
     await state.set_state(Purchase.confirming)
     details = "\n".join(
@@ -105,14 +109,17 @@ async def take_field(message: Message, state: FSMContext, catalog: Catalog) -> N
     )
     await message.answer(
         _("Please check your order:\n<b>{title}</b>\n{details}\nPrice: {price}").format(
-            title=html.escape(offer.title), details=details, price=stars(offer.price_stars)),
+            title=html.escape(offer.title), details=details, price=stars(offer.price_stars)
+        ),
         reply_markup=keyboards.confirm_form(offer.price_stars),
     )
 
 
 async def ask_for_text(message: Message, state: FSMContext) -> None:
-    await message.answer(_("Please send it as a text message, or press Cancel."),
-                         reply_markup=keyboards.cancel_only())
+    await message.answer(
+        _("Please send it as a text message, or press Cancel."),
+        reply_markup=keyboards.cancel_only(),
+    )
 
 
 async def edit_fields(query: CallbackQuery, state: FSMContext, catalog: Catalog) -> None:
@@ -154,8 +161,9 @@ async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(_("Cancelled. Nothing was charged."),
-                                   reply_markup=keyboards.back_to_catalog())
+        await query.message.answer(
+            _("Cancelled. Nothing was charged."), reply_markup=keyboards.back_to_catalog()
+        )
 
 
 async def cancel_command(message: Message, state: FSMContext) -> None:
@@ -190,17 +198,20 @@ async def _ask(query: CallbackQuery, pattern: str, name: str) -> None:
 def _prompt(pattern: str, name: str) -> str:
     if pattern == DEFAULT_FIELD_PATTERN:
         return _("Please enter your {label} (digits only, 5 to 20 of them):").format(
-            label=field_label(name))
+            label=field_label(name)
+        )
     return _("Please enter your {label}:").format(label=field_label(name))
 
 
 async def _send_invoice(query: CallbackQuery, order: Order) -> None:
     assert query.bot is not None
-    title = order.title if len(order.title) <= INVOICE_TITLE_LIMIT else (
-        order.title[: INVOICE_TITLE_LIMIT - 1] + "…")
+    title = (
+        order.title
+        if len(order.title) <= INVOICE_TITLE_LIMIT
+        else (order.title[: INVOICE_TITLE_LIMIT - 1] + "…")
+    )
     details = ", ".join(f"{field_label(k)} {v}" for k, v in order.customer_fields.items())
-    description = _("Order #{id}").format(id=short_id(order)) + (
-        f" · {details}" if details else "")
+    description = _("Order #{id}").format(id=short_id(order)) + (f" · {details}" if details else "")
     await query.bot.send_invoice(
         chat_id=order.chat_id,
         title=title,
@@ -208,12 +219,20 @@ async def _send_invoice(query: CallbackQuery, order: Order) -> None:
         payload=order.id,
         currency=STARS,
         prices=[LabeledPrice(label=title, amount=order.price_stars)],
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-            [InlineKeyboardButton(
-                text=_("Pay {price}").format(price=stars(order.price_stars)), pay=True)],
-            [InlineKeyboardButton(
-                text=_("✖ Cancel"), callback_data=InvoiceCancelCb(order_id=order.id).pack())],
-        ]),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=_("Pay {price}").format(price=stars(order.price_stars)), pay=True
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        text=_("✖ Cancel"), callback_data=InvoiceCancelCb(order_id=order.id).pack()
+                    )
+                ],
+            ]
+        ),
     )
 
 

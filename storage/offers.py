@@ -33,8 +33,17 @@ class OfferRepo:
                 " active = 1, updated_at = excluded.updated_at",
                 (
                     (
-                        o.sku, o.vendor, o.vendor_offer_id, o.title, o.category, o.price_stars,
-                        o.max_vendor_price, json.dumps(o.patterns), o.description, position, now,
+                        o.sku,
+                        o.vendor,
+                        o.vendor_offer_id,
+                        o.title,
+                        o.category,
+                        o.price_stars,
+                        o.max_vendor_price,
+                        json.dumps(o.patterns),
+                        o.description,
+                        position,
+                        now,
                     )
                     for position, o in enumerate(offers)
                 ),

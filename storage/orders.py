@@ -63,9 +63,22 @@ class OrderRepo:
                 " delivers_key, state, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    order_id, user_id, chat_id, sku, title, vendor, vendor_offer_id,
-                    price_stars, vendor_price, max_vendor_price, vendor_currency,
-                    json.dumps(dict(customer_fields)), int(delivers_key), state, now, now,
+                    order_id,
+                    user_id,
+                    chat_id,
+                    sku,
+                    title,
+                    vendor,
+                    vendor_offer_id,
+                    price_stars,
+                    vendor_price,
+                    max_vendor_price,
+                    vendor_currency,
+                    json.dumps(dict(customer_fields)),
+                    int(delivers_key),
+                    state,
+                    now,
+                    now,
                 ),
             )
             await _event(tx, order_id, None, state, None, now)

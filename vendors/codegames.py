@@ -184,8 +184,9 @@ class CodeGamesVendor:
         return VendorOrder(answer.orderId, status, keys, answer.price, answer.currency)
 
     async def order_status(self, vendor_order_id: str) -> VendorOrder:
-        answer = await self._call("order-status", {"orderId": _numeric(vendor_order_id)},
-                                  StatusAnswer)
+        answer = await self._call(
+            "order-status", {"orderId": _numeric(vendor_order_id)}, StatusAnswer
+        )
         return VendorOrder(vendor_order_id, _status(answer.status))
 
     async def fetch_keys(self, vendor_order_id: str) -> tuple[Key, ...]:

@@ -46,7 +46,9 @@ async def test_already_refunded_charge_counts_as_refunded(tg, sim, shop, orders)
 async def test_a_blocked_customer_still_finds_the_key_in_my_orders(tg, sim, shop, orders):
     user = tg.user(4004)
     tg.fail_next(
-        "sendMessage", "Forbidden: bot was blocked by the user", code=403,
+        "sendMessage",
+        "Forbidden: bot was blocked by the user",
+        code=403,
         where=lambda params: "Your key" in params.get("text", ""),
     )
     order_id = await pay(tg, user, "Gift cards", "Steam Wallet 5 USD")

@@ -195,7 +195,8 @@ async def test_vendor_rejection_after_payment_refunds(tg, sim, shop, orders):
     query_id = await user.pre_checkout(invoice)
     answer = await tg.wait_for(
         "answerPreCheckoutQuery",
-        where=lambda c: c.params["pre_checkout_query_id"] == query_id, since=mark,
+        where=lambda c: c.params["pre_checkout_query_id"] == query_id,
+        since=mark,
     )
     assert answer.params["ok"] is True
     sim.set_price(3004, 27500.0)  # moves after the pre-checkout: the vendor refuses our price
@@ -259,12 +260,12 @@ async def test_language_follows_telegram_and_can_be_changed(tg, shop):
 
 
 async def test_commands_are_registered_in_every_language(tg, shop):
-    menus = {c.params.get("language_code"): c.params["commands"]
-             for c in tg.calls_of("setMyCommands")}
+    menus = {
+        c.params.get("language_code"): c.params["commands"] for c in tg.calls_of("setMyCommands")
+    }
     assert set(menus) == {None, "en", "ru"}
     assert [c["command"] for c in menus["ru"]] == ["start", "orders", "language", "cancel"]
     assert menus["ru"][1]["description"] == "Мои заказы"
-
 
 
 async def test_no_key_reaches_the_log(tg, sim, shop, caplog):

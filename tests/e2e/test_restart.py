@@ -41,8 +41,7 @@ async def started(tg: FakeTelegram, bot_process) -> None:
     await tg.wait_for("getUpdates", since=mark, timeout=30)
 
 
-async def test_killed_while_the_vendor_processes(tg, sim: CodeGamesSimulator, bot_process,
-                                                 orders):
+async def test_killed_while_the_vendor_processes(tg, sim: CodeGamesSimulator, bot_process, orders):
     sim.set_outcome(3001, "COMPLETED", processing_seconds=3600)  # stays PROCESSING
     await started(tg, bot_process)
     user = tg.user(2001)

@@ -38,8 +38,12 @@ async def test_a_purchase_in_sandbox_mode_with_only_a_token(tg, tmp_path):
 def test_without_a_token_the_bot_says_so_in_one_line(tmp_path):
     python = APP_DIR / ".venv" / "bin" / "python"
     result = subprocess.run(
-        [str(python), "-m", "bot"], cwd=tmp_path, env={"PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=60,
+        [str(python), "-m", "bot"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip() == (

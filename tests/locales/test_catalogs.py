@@ -23,9 +23,23 @@ def msgids(path) -> set[str]:
 def test_template_matches_the_source(tmp_path):
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "__", "--no-location", "-o", str(fresh), "."],
-        cwd=PROJECT_ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "__",
+            "--no-location",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
     )
     assert msgids(fresh) == msgids(LOCALES / "messages.pot"), (
         "locales/messages.pot is stale: run the extract and update commands from the README"

@@ -19,9 +19,19 @@ async def repo(tmp_path):
 
 async def new_order(repo: OrderRepo, order_id: str = "o1"):
     return await repo.create(
-        order_id=order_id, user_id=7, chat_id=7, sku="steam-5", title="Steam 5",
-        vendor="codegames", vendor_offer_id="3001", price_stars=400, vendor_price=2750.0,
-        max_vendor_price=2900.0, vendor_currency="KZT", delivers_key=True, customer_fields={},
+        order_id=order_id,
+        user_id=7,
+        chat_id=7,
+        sku="steam-5",
+        title="Steam 5",
+        vendor="codegames",
+        vendor_offer_id="3001",
+        price_stars=400,
+        vendor_price=2750.0,
+        max_vendor_price=2900.0,
+        vendor_currency="KZT",
+        delivers_key=True,
+        customer_fields={},
     )
 
 
@@ -34,7 +44,12 @@ async def test_happy_path_records_every_transition(repo):
     order = await repo.transition("o1", S.DELIVERED)
     assert order.vendor_order_id == "10502" and order.telegram_charge_id == "charge-1"
     assert [to for _, to, _ in await repo.events("o1")] == [
-        "awaiting_payment", "paid", "placing", "processing", "fulfilled", "delivered"
+        "awaiting_payment",
+        "paid",
+        "placing",
+        "processing",
+        "fulfilled",
+        "delivered",
     ]
     assert [k.value for k in await repo.keys("o1")] == ["AAAA-BBBB"]
 

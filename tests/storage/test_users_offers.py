@@ -29,8 +29,16 @@ async def test_telegram_language_is_remembered_for_background_messages(db):
 
 async def test_catalog_sync_deactivates_removed_offers(db):
     repo = OfferRepo(db)
-    a = Offer(sku="a", vendor="codegames", vendor_offer_id="1", title="A", category="C",
-              price_stars=1, max_vendor_price=1.0, patterns={"gameUserId": "[0-9]{8}"})
+    a = Offer(
+        sku="a",
+        vendor="codegames",
+        vendor_offer_id="1",
+        title="A",
+        category="C",
+        price_stars=1,
+        max_vendor_price=1.0,
+        patterns={"gameUserId": "[0-9]{8}"},
+    )
     b = a.model_copy(update={"sku": "b", "title": "B"})
     await repo.replace_catalog([a, b])
     assert [o.sku for o in await repo.active()] == ["a", "b"]

@@ -130,10 +130,19 @@ async def test_both_documented_shapes_and_extra_fields_are_accepted():
     """The seed's examples differ (count, key with isReturnDataForCustomer false);
     a vendor may add fields. Serve them raw and read them back."""
     answers = {
-        "create-order": {"orderId": 10502, "count": 1, "price": 674.47, "currency": "KZT",
-                         "offerId": 2061, "productName": "PUBG", "offerName": "60 UC",
-                         "status": "COMPLETED", "key": "001434249936",
-                         "isReturnDataForCustomer": False, "brandNew": {"x": 1}},
+        "create-order": {
+            "orderId": 10502,
+            "count": 1,
+            "price": 674.47,
+            "currency": "KZT",
+            "offerId": 2061,
+            "productName": "PUBG",
+            "offerName": "60 UC",
+            "status": "COMPLETED",
+            "key": "001434249936",
+            "isReturnDataForCustomer": False,
+            "brandNew": {"x": 1},
+        },
         "order-status": {"status": "REFUND"},
         "keys": {"key": "001434249936", "extra": True},
     }
@@ -157,4 +166,3 @@ async def test_both_documented_shapes_and_extra_fields_are_accepted():
     finally:
         await vendor.aclose()
         await runner.cleanup()
-
