@@ -23,9 +23,11 @@ from bot.fulfillment import Fulfillment
 from bot.i18n import UserLanguageMiddleware, load_i18n
 from bot.notify import Notifier
 from bot.offers import OfferService
+from bot.reconcile import PaymentReconciler
 from bot.worker import Worker
 from handlers import customer_router
 from storage import Database, KeyCipher, OfferRepo, OrderRepo, StrayPaymentRepo, UserRepo
+from storage.cursors import CursorRepo
 from vendors import REGISTRY, VendorContext
 from vendors.base import Vendor
 
@@ -97,11 +99,16 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         poll_max=settings.poll_max_seconds,
         stuck_after=settings.order_stuck_alert_minutes * 60,
     )
+    checkout = Checkout(
+        orders, strays, catalog, offer_service, invoice_ttl=settings.invoice_ttl_minutes * 60
+    )
     worker = Worker(
         orders,
         strays,
         fulfillment,
+        PaymentReconciler(bot, checkout, CursorRepo(db)),
         idle=settings.worker_idle_seconds,
+        housekeeping=settings.housekeeping_seconds,
         lease_seconds=settings.worker_lease_seconds,
         invoice_ttl=settings.invoice_ttl_minutes * 60,
     )
@@ -112,13 +119,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         settings=settings,
         catalog=catalog,
         offers=offer_service,
-        checkout=Checkout(
-            orders,
-            strays,
-            catalog,
-            offer_service,
-            invoice_ttl=settings.invoice_ttl_minutes * 60,
-        ),
+        checkout=checkout,
         orders=orders,
         users=users,
         worker=worker,

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     poll_min_seconds: float = Field(default=0.5, gt=0)
     poll_max_seconds: float = Field(default=5.0, gt=0)
     worker_idle_seconds: float = Field(default=2.0, gt=0)
+    # Stars ledger check for lost payment updates, and invoice expiry (also at every start).
+    housekeeping_seconds: float = Field(default=60.0, gt=0)
     # How long a worker owns an order step; after a crash the order resumes once it expires.
     worker_lease_seconds: float = Field(default=60.0, gt=0)
     order_stuck_alert_minutes: float = Field(default=60.0, gt=0)

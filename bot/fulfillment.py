@@ -201,10 +201,11 @@ class Fulfillment:
                 reason=refused,
             )
             return
-        await self._orders.transition(order.id, S.REFUNDED, note="stars refunded")
-        log.info("order %s refunded (%s)", order.id, order.failure_reason)
+        # told before it is recorded: a crash in between repeats the (harmless) message
         with contextlib.suppress(TelegramForbiddenError):
             await self._notifier.refunded(order)
+        await self._orders.transition(order.id, S.REFUNDED, note="stars refunded")
+        log.info("order %s refunded (%s)", order.id, order.failure_reason)
 
     async def refund_stray(self, payment: StrayPayment) -> None:
         """Give back Stars that matched no open order (e.g. an invoice paid twice)."""

@@ -12,11 +12,11 @@ import socket
 import time
 
 from bot.fulfillment import Fulfillment
+from bot.reconcile import PaymentReconciler
 from storage.orders import OrderRepo
 from storage.payments import StrayPaymentRepo
 
 log = logging.getLogger(__name__)
-HOUSEKEEPING_SECONDS = 60.0
 
 
 class Worker:
@@ -25,8 +25,10 @@ class Worker:
         orders: OrderRepo,
         strays: StrayPaymentRepo,
         fulfillment: Fulfillment,
+        reconciler: PaymentReconciler,
         *,
         idle: float,
+        housekeeping: float,
         lease_seconds: float,
         invoice_ttl: float,
         concurrency: int = 16,
@@ -34,7 +36,9 @@ class Worker:
         self._orders = orders
         self._strays = strays
         self._fulfillment = fulfillment
+        self._reconciler = reconciler
         self._idle = idle
+        self._housekeeping = housekeeping
         self._lease = lease_seconds
         self._invoice_ttl = invoice_ttl
         self._concurrency = concurrency
@@ -52,10 +56,10 @@ class Worker:
         try:
             while True:
                 self._wake.clear()
+                if time.monotonic() >= next_housekeeping:
+                    await self._tidy_up()
+                    next_housekeeping = time.monotonic() + self._housekeeping
                 try:
-                    if time.monotonic() >= next_housekeeping:
-                        await self._orders.cancel_stale_unpaid(self._invoice_ttl)
-                        next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
                     started = await self._start_due_steps()
                     for payment in await self._strays.due(limit=self._concurrency):
                         await self._fulfillment.refund_stray(payment)
@@ -68,6 +72,18 @@ class Worker:
             for task in self._running:
                 task.cancel()
             await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _tidy_up(self) -> None:
+        """Recover payments whose update was lost, expire unpaid invoices (at start, then
+        every `housekeeping` seconds); a failure here never stops the order steps."""
+        try:
+            await self._reconciler.run()
+        except Exception:
+            log.exception("reading the Stars ledger failed; trying again later")
+        try:
+            await self._orders.cancel_stale_unpaid(self._invoice_ttl)
+        except Exception:
+            log.exception("expiring unpaid invoices failed; trying again later")
 
     async def _start_due_steps(self) -> int:
         free = self._concurrency - len(self._running)

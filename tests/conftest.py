@@ -98,21 +98,31 @@ class BotProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = log_dir / "bot.log"
 
-    def start(self) -> None:
+    def start(self, **extra_env: str) -> None:
         python = APP_DIR / ".venv" / "bin" / "python"
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [str(python if python.exists() else sys.executable), "-m", "bot"],
-                env=self._env,
+                env=self._env | extra_env,
                 cwd=APP_DIR,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
 
-    def kill(self, sig: int = signal.SIGKILL) -> int:
+    async def exited(self, within: float = 30) -> int:
+        """The exit code, waiting without blocking the fakes that share this event loop."""
+        assert self.proc is not None
+        for _ in range(int(within / 0.05)):
+            if self.proc.poll() is not None:
+                return self.proc.returncode
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the bot did not exit within {within}s")
+
+    async def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Send `sig` (SIGTERM: `docker stop`; SIGKILL: a crash) and wait for the exit."""
         assert self.proc is not None
         self.proc.send_signal(sig)
-        return self.proc.wait(timeout=15)
+        return await self.exited()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -123,4 +133,5 @@ def bot_process(shop_env: dict[str, str], tmp_path: Path) -> Iterator[BotProcess
     process = BotProcess(shop_env, tmp_path)
     yield process
     if process.proc is not None and process.proc.poll() is None:
-        process.kill()
+        process.proc.kill()
+        process.proc.wait(timeout=15)

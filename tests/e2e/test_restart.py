@@ -47,7 +47,7 @@ async def test_killed_while_the_vendor_processes(tg, sim: CodeGamesSimulator, bo
     user = tg.user(2001)
     order_id = await pay_for_gift_card(tg, user, "Steam Wallet 5 USD")
     await until(lambda: sum(p.endswith("order-status") for p, _ in sim.requests) >= 1)
-    assert bot_process.kill(signal.SIGKILL) == -signal.SIGKILL
+    assert await bot_process.stop(signal.SIGKILL) == -signal.SIGKILL
 
     vendor_order = sim.order_by_transaction(order_id)
     assert vendor_order is not None and vendor_order.key is not None
@@ -58,7 +58,7 @@ async def test_killed_while_the_vendor_processes(tg, sim: CodeGamesSimulator, bo
     await asyncio.sleep(1.0)  # a few more worker rounds: nothing is sent again
     assert key_messages(tg, user, vendor_order.key) == 1
     assert sim.orders_created == 1
-    bot_process.kill(signal.SIGTERM)
+    await bot_process.stop(signal.SIGTERM)
     assert "Traceback" not in bot_process.output()
 
 
@@ -74,7 +74,7 @@ async def test_killed_while_placing_asks_the_vendor_before_buying(
     order_id = await pay_for_gift_card(tg, user, "Steam Wallet 10 USD")
     await until(lambda: sim.order_by_transaction(order_id) is not None)
     assert (await orders.get(order_id)).state is OrderState.PLACING
-    bot_process.kill(signal.SIGKILL)
+    await bot_process.stop(signal.SIGKILL)
 
     await started(tg, bot_process)
     vendor_order = sim.order_by_transaction(order_id)

@@ -30,7 +30,7 @@ async def test_a_purchase_in_sandbox_mode_with_only_a_token(tg, tmp_path):
         key_message = await wait_text(tg, user, "Your key", since=0)
         assert "STM5-" in key_message
     finally:
-        assert bot_process.kill(signal.SIGTERM) == 0  # a clean shutdown on docker stop
+        assert await bot_process.stop(signal.SIGTERM) == 0  # a clean shutdown on docker stop
     output = bot_process.output()
     assert "SANDBOX mode" in output and "Traceback" not in output
 

@@ -229,7 +229,9 @@ class FakeTelegram:
             "editMessageReplyMarkup": self._edit_reply_markup,
             "deleteMessage": self._delete_message,
             "refundStarPayment": self._refund_star_payment,
+            "getStarTransactions": self._get_star_transactions,
         }
+        self.star_transactions: list[Json] = []  # the bot's Star ledger, oldest first
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -603,7 +605,36 @@ class FakeTelegram:
         if charge.refunded:
             raise ApiError("Bad Request: CHARGE_ALREADY_REFUNDED")
         charge.refunded = True
+        self.star_transactions.append(
+            self._transaction(params["telegram_payment_charge_id"], charge, "receiver")
+        )
         return True
+
+    def record_charge(self, charge_id: str, charge: Charge) -> None:
+        """Telegram took the Stars: the charge is refundable and appears in the ledger."""
+        self.charges[charge_id] = charge
+        self.star_transactions.append(self._transaction(charge_id, charge, "source"))
+
+    def _transaction(self, charge_id: str, charge: Charge, side: str) -> Json:
+        customer = self.users.get(charge.user_id)
+        user = (
+            customer.as_dict()
+            if customer
+            else {"id": charge.user_id, "is_bot": False, "first_name": f"User {charge.user_id}"}
+        )
+        partner: Json = {"type": "user", "transaction_type": "invoice_payment", "user": user}
+        if side == "source":
+            partner["invoice_payload"] = charge.payload
+        return {
+            "id": charge_id,
+            "amount": charge.total_amount,
+            "date": int(time.time()),
+            side: partner,
+        }
+
+    def _get_star_transactions(self, params: Json) -> Json:
+        offset, limit = int(params.get("offset", 0)), int(params.get("limit", 100))
+        return {"transactions": self.star_transactions[offset : offset + limit]}
 
 
 class FakeUser:
@@ -728,18 +759,24 @@ class FakeUser:
         total_amount: int | None = None,
         payload: str | None = None,
         currency: str | None = None,
+        deliver: bool = True,
     ) -> str:
-        """Push a message with successful_payment; returns its telegram_payment_charge_id."""
+        """Push a message with successful_payment; returns its telegram_payment_charge_id.
+
+        With ``deliver=False`` Telegram takes the Stars but the update never reaches the bot
+        (it was confirmed by a process that died before handling it)."""
         terms = self._terms(invoice_message, total_amount, payload, currency)
         charge_id = self.tg.new_id("stxFAKEcharge")
-        self.tg.charges[charge_id] = Charge(
-            self.id, terms["currency"], terms["total_amount"], terms["invoice_payload"]
+        self.tg.record_charge(
+            charge_id,
+            Charge(self.id, terms["currency"], terms["total_amount"], terms["invoice_payload"]),
         )
         payment = terms | {
             "telegram_payment_charge_id": charge_id,
             "provider_payment_charge_id": self.tg.new_id("provider"),
         }
-        self._push("message", self._message(successful_payment=payment))
+        if deliver:
+            self._push("message", self._message(successful_payment=payment))
         return charge_id
 
     def _terms(

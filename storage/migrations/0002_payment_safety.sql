@@ -11,3 +11,9 @@ CREATE TABLE stray_payments (
 );
 CREATE INDEX stray_payments_due ON stray_payments (next_attempt_at)
     WHERE next_attempt_at IS NOT NULL;
+
+-- How far background jobs have read an append-only outside log (e.g. the Stars ledger).
+CREATE TABLE cursors (
+    name   TEXT PRIMARY KEY,
+    value  INTEGER NOT NULL
+);

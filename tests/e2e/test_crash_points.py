@@ -1,0 +1,80 @@
+"""`python -m bot` killed with SIGKILL right after each order transition, then restarted.
+
+Whatever the moment, the customer ends with the key (shown once; a crash between sending
+it and recording that is the one place it may be shown twice) or with the Stars back, and
+the vendor sells exactly once.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from storage import OrderState
+from tests.e2e.test_purchase import buy_now, open_offer, settled, wait_text
+from tests.e2e.test_restart import started
+
+CRASH_HOOK = str(Path(__file__).resolve().parents[1] / "support" / "crash")
+
+
+async def buy_and_crash(tg, bot_process, user, category: str, title: str, point: str) -> str:
+    mark = tg.mark()
+    bot_process.start(STOREFRONT_CRASH_AFTER=point, PYTHONPATH=CRASH_HOOK)
+    await tg.wait_for("getUpdates", since=mark, timeout=30)
+    await open_offer(tg, user, category, title)
+    await buy_now(tg, user)
+    invoice = user.last_invoice()
+    mark = tg.mark()
+    query_id = await user.pre_checkout(invoice)
+    await tg.wait_for(
+        "answerPreCheckoutQuery",
+        where=lambda c: c.params["pre_checkout_query_id"] == query_id,
+        since=mark,
+    )
+    await user.successful_payment(invoice)
+    assert await bot_process.exited() == -signal.SIGKILL, bot_process.output()[-2000:]
+    assert invoice.invoice is not None
+    return invoice.invoice.payload
+
+
+@pytest.mark.parametrize(
+    ("point", "at_most"),
+    [
+        ("before:paid", 1),
+        ("paid", 1),
+        ("placing", 1),
+        ("processing", 1),
+        ("fulfilled", 1),
+        ("delivered", 1),
+    ],
+)
+async def test_key_arrives_after_a_crash_at(tg, sim, bot_process, orders, point, at_most):
+    user = tg.user(7001)
+    order_id = await buy_and_crash(tg, bot_process, user, "Gift cards", "Steam Wallet 5 USD", point)
+    await started(tg, bot_process)
+    order = await settled(orders, order_id, OrderState.DELIVERED)
+    vendor_order = sim.order_by_transaction(order_id)
+    assert vendor_order is not None and vendor_order.key is not None
+    await wait_text(tg, user, vendor_order.key)
+    shown = sum(
+        vendor_order.key in c.params.get("text", "") for c in tg.calls_of("sendMessage", user.id)
+    )
+    assert 1 <= shown <= at_most
+    assert sim.orders_created == 1 and order.telegram_charge_id
+    await bot_process.stop(signal.SIGTERM)
+
+
+@pytest.mark.parametrize("point", ["refunding", "refunded"])
+async def test_stars_come_back_after_a_crash_at(tg, sim, bot_process, orders, point):
+    user = tg.user(7002)
+    order_id = await buy_and_crash(
+        tg, bot_process, user, "Sandbox", "Sandbox: always cancelled", point
+    )
+    await started(tg, bot_process)
+    order = await settled(orders, order_id, OrderState.REFUNDED)
+    assert order.telegram_charge_id and tg.charges[order.telegram_charge_id].refunded
+    await wait_text(tg, user, "We refunded")
+    assert sim.orders_created == 1
+    await bot_process.stop(signal.SIGTERM)

@@ -1,0 +1,42 @@
+"""Crash injection for `python -m bot`, loaded through PYTHONPATH by the crash tests.
+
+STOREFRONT_CRASH_AFTER=<state> kills the process with SIGKILL right after the order
+transition into <state> is committed; `before:paid` kills it just before a payment is
+recorded (after Telegram has handed over the update). Nothing else is changed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+TARGET = os.environ.get("STOREFRONT_CRASH_AFTER")
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+if TARGET:
+    from storage.orders import OrderRepo
+
+    _transition = OrderRepo.transition
+    _record_payment = OrderRepo.record_payment
+
+    async def transition(self: OrderRepo, order_id: str, to: Any, **kwargs: Any) -> Any:
+        order = await _transition(self, order_id, to, **kwargs)
+        if to == TARGET:
+            _die()
+        return order
+
+    async def record_payment(self: OrderRepo, order_id: str, charge_id: str) -> Any:
+        if TARGET == "before:paid":
+            _die()
+        order = await _record_payment(self, order_id, charge_id)
+        if TARGET == "paid":
+            _die()
+        return order
+
+    OrderRepo.transition = transition  # type: ignore[method-assign]
+    OrderRepo.record_payment = record_payment  # type: ignore[method-assign]
