@@ -129,9 +129,16 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
 
 
 def _bot(settings: Settings) -> Bot:
+    base = settings.telegram_api_url
     session = None
-    if settings.telegram_api_url != OFFICIAL_API:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    if settings.telegram_test_environment:
+        api = TelegramAPIServer(
+            base=f"{base}/bot{{token}}/test/{{method}}",
+            file=f"{base}/file/bot{{token}}/test/{{path}}",
+        )
+        session = AiohttpSession(api=api)
+    elif base != OFFICIAL_API:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(base))
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr
     telegram_api_url: str = OFFICIAL_API
+    # Telegram's test environment: a separate account and bot, where Stars cost nothing.
+    telegram_test_environment: bool = False
     admin_chat_id: int | None = None
     database_path: Path = Path("data/storefront.sqlite3")
     catalog_file: Path = Path("catalog.toml")

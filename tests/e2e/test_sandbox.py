@@ -17,6 +17,7 @@ async def test_a_purchase_in_sandbox_mode_with_only_a_token(tg, tmp_path):
             "TELEGRAM_API_URL": tg.url,
             "DATABASE_PATH": str(tmp_path / "storefront.sqlite3"),
             "SANDBOX": "1",
+            "TELEGRAM_TEST_ENVIRONMENT": "1",  # Stars are free there: how owners try it
             "POLL_MIN_SECONDS": "0.2",
         },
         tmp_path,
@@ -31,6 +32,7 @@ async def test_a_purchase_in_sandbox_mode_with_only_a_token(tg, tmp_path):
         assert "STM5-" in key_message
     finally:
         assert await bot_process.stop(signal.SIGTERM) == 0  # a clean shutdown on docker stop
+    assert all(call.test_environment for call in tg.calls)
     output = bot_process.output()
     assert "SANDBOX mode" in output and "Traceback" not in output
 

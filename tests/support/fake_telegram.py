@@ -82,6 +82,7 @@ class Call:
     ts: float = field(default_factory=time.monotonic)
     result: Any = None
     error: str | None = None  # description of the error response, if the call failed
+    test_environment: bool = False  # sent to /bot<token>/test/<method>
 
     def __str__(self) -> str:
         outcome = f" -> {self.error}" if self.error else ""
@@ -238,6 +239,7 @@ class FakeTelegram:
     async def __aenter__(self) -> Self:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/bot{token}/test/{method}", self._handle)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -370,6 +372,7 @@ class FakeTelegram:
         definition = self.schema.method(method)
         name = definition.name if definition else method
         call = Call(name, _resolve_attachments(decoded.value), token)
+        call.test_environment = "/test/" in request.path
         self.violations += decoded.errors
         # Recorded on arrival, so a waiting getUpdates is visible while it long-polls (its
         # result is filled in when it returns); other handlers do not yield in between.
