@@ -26,13 +26,7 @@ async def buy_and_crash(tg, bot_process, user, category: str, title: str, point:
     await open_offer(tg, user, category, title)
     await buy_now(tg, user)
     invoice = user.last_invoice()
-    mark = tg.mark()
-    query_id = await user.pre_checkout(invoice)
-    await tg.wait_for(
-        "answerPreCheckoutQuery",
-        where=lambda c: c.params["pre_checkout_query_id"] == query_id,
-        since=mark,
-    )
+    await user.checkout(invoice)
     await user.successful_payment(invoice)
     assert await bot_process.exited() == -signal.SIGKILL, bot_process.output()[-2000:]
     assert invoice.invoice is not None

@@ -20,12 +20,7 @@ async def test_a_lost_payment_update_is_recovered_and_delivered(tg, sim, shop, o
     await buy_now(tg, user)
     invoice = user.last_invoice()
     mark = tg.mark()
-    query_id = await user.pre_checkout(invoice)
-    answer = await tg.wait_for(
-        "answerPreCheckoutQuery",
-        where=lambda c: c.params["pre_checkout_query_id"] == query_id,
-        since=mark,
-    )
+    answer = await user.checkout(invoice)
     assert answer.params["ok"] is True
     charge = await user.successful_payment(invoice, deliver=False)  # the update is lost
 

@@ -730,16 +730,22 @@ class FakeUser:
         """Checkout an invoice: pre_checkout_query, then (if the bot answers ok) a message with
         successful_payment.  Returns the bot's answerPreCheckoutQuery call."""
         invoice_message = invoice_message or self.last_invoice()
+        answer = await self.checkout(invoice_message, total_amount=total_amount)
+        if answer.params.get("ok"):
+            await self.successful_payment(invoice_message, total_amount=total_amount)
+        return answer
+
+    async def checkout(
+        self, invoice_message: SentMessage | None = None, total_amount: int | None = None
+    ) -> Call:
+        """Press Pay: a pre_checkout_query; returns the bot's answerPreCheckoutQuery call."""
         mark = self.tg.mark()
         query_id = await self.pre_checkout(invoice_message, total_amount=total_amount)
-        answer = await self.tg.wait_for(
+        return await self.tg.wait_for(
             "answerPreCheckoutQuery",
             where=lambda call: call.params.get("pre_checkout_query_id") == query_id,
             since=mark,
         )
-        if answer.params.get("ok"):
-            await self.successful_payment(invoice_message, total_amount=total_amount)
-        return answer
 
     async def pre_checkout(
         self,
