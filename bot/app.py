@@ -116,7 +116,6 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     UserLanguageMiddleware(i18n, users).setup(dispatcher)
     dispatcher.include_router(customer_router())
     dispatcher.workflow_data.update(
-        settings=settings,
         catalog=catalog,
         offers=offer_service,
         checkout=checkout,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
@@ -86,12 +85,7 @@ class Checkout:
         offer = self._catalog.offer(order.sku)
         if offer is None:
             raise PaymentRefused(_("This offer is no longer sold. Nothing was charged."))
-        try:
-            live = await asyncio.wait_for(
-                self._offers.live(offer, fresh=True), self._precheck_timeout
-            )
-        except TimeoutError:
-            live = LiveOffer(offer, None, Availability.UNKNOWN)
+        live = await self._offers.live(offer, fresh=True, wait_at_most=self._precheck_timeout)
         if live.availability is Availability.UNKNOWN or live.vendor is None:
             raise PaymentRefused(
                 _("We cannot reach the supplier right now. Please try again in a minute.")

@@ -25,6 +25,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.notify import Notifier
+from bot.texts import lazy_state_label
 from storage.models import Order, OrderState
 from storage.orders import OrderRepo, TransitionError
 from storage.payments import StrayPayment, StrayPaymentRepo
@@ -211,6 +212,9 @@ class Fulfillment:
         """Give back Stars that matched no open order (e.g. an invoice paid twice)."""
         try:
             refused = await self._refund_charge(payment.user_id, payment.charge_id)
+            if not refused:  # told before it is recorded, as everywhere
+                with contextlib.suppress(TelegramForbiddenError):
+                    await self._notifier.stray_refunded(payment.user_id)
         except Exception:
             log.exception("stray payment %s: refund failed, will retry", payment.charge_id)
             await self._strays.retry_later(payment.charge_id, self._backoff(payment.attempts))
@@ -228,9 +232,6 @@ class Fulfillment:
         await self._notifier.alert_admins(
             template, stars=payment.amount, id=payment.invoice_payload, reason=refused
         )
-        if not refused:
-            with contextlib.suppress(TelegramForbiddenError):
-                await self._notifier.stray_refunded(payment.user_id)
 
     async def _refund_charge(self, user_id: int, charge_id: str) -> str | None:
         """Refund a Stars charge; None when done (now or before), else Telegram's refusal."""
@@ -270,7 +271,7 @@ class Fulfillment:
             __("Order {id} ({vendor}) has been {state} for {minutes} min; last problem: {reason}."),
             id=order.id,
             vendor=order.vendor,
-            state=order.state,
+            state=lazy_state_label(order.state),
             minutes=round(age / 60),
             reason=reason or order.failure_reason or "-",
         )

@@ -52,14 +52,21 @@ class OfferService:
         self._cache: dict[tuple[str, str], _Cached] = {}
         self._inflight: dict[tuple[str, str], asyncio.Task[VendorOffer | None]] = {}
 
-    async def live(self, offer: Offer, *, fresh: bool = False) -> LiveOffer:
-        """The offer as the vendor sells it now; `fresh` skips the cache (before charging)."""
+    async def live(
+        self, offer: Offer, *, fresh: bool = False, wait_at_most: float | None = None
+    ) -> LiveOffer:
+        """The offer as the vendor sells it now; `fresh` skips the cache (before charging).
+
+        A vendor that has not answered within `wait_at_most` gives UNKNOWN, while its answer
+        still fills the cache for the next customer."""
         key = (offer.vendor, offer.vendor_offer_id)
         cached = self._cache.get(key)
         if not fresh and cached and cached.expires > time.monotonic():
             return _judge(offer, cached.value)
         try:
-            value = await asyncio.wait_for(asyncio.shield(self._fetch(key)), self._timeout)
+            value = await asyncio.wait_for(
+                asyncio.shield(self._fetch(key)), wait_at_most or self._timeout
+            )
         except (VendorError, TimeoutError) as exc:
             log.warning("offer %s: vendor check failed: %s", offer.sku, exc)
             return LiveOffer(offer, None, Availability.UNKNOWN)

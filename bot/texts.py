@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from babel.support import LazyProxy
 
 from storage.models import Order, OrderState
 
@@ -32,6 +33,11 @@ def field_label(name: str) -> str:
 
 def state_label(state: OrderState) -> str:
     return str(_STATE_LABELS[state])
+
+
+def lazy_state_label(state: OrderState) -> LazyProxy:
+    """For texts formatted later, in another language context (admin alerts)."""
+    return _STATE_LABELS[state]
 
 
 def short_id(order: Order) -> str:

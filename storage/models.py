@@ -74,7 +74,6 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
 }
 # States a background worker moves forward on its own.
 WORKER_STATES = (S.PAID, S.PLACING, S.PROCESSING, S.FULFILLED, S.REFUNDING)
-FINAL_STATES = (S.DELIVERED, S.REFUNDED, S.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,6 @@ class Order:
     vendor_order_id: str | None = None
     failure_reason: str | None = None
     attempts: int = 0
-    next_attempt_at: float | None = None
     alerted: bool = False
 
 

@@ -57,11 +57,11 @@ class OrderRepo:
         now = time.time()
         state = OrderState.AWAITING_PAYMENT
         async with self._db.transaction() as tx:
-            await tx.execute(
+            rows = await tx.fetchall(
                 "INSERT INTO orders (id, user_id, chat_id, sku, title, vendor, vendor_offer_id,"
                 " price_stars, vendor_price, max_vendor_price, vendor_currency, customer_fields,"
                 " delivers_key, state, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     order_id,
                     user_id,
@@ -82,9 +82,7 @@ class OrderRepo:
                 ),
             )
             await _event(tx, order_id, None, state, None, now)
-        order = await self.get(order_id)
-        assert order is not None
-        return order
+        return _order(rows[0])
 
     async def get(self, order_id: str) -> Order | None:
         row = await self._db.fetchone("SELECT * FROM orders WHERE id = ?", (order_id,))
@@ -136,66 +134,54 @@ class OrderRepo:
         assignments = {
             "attempts": 0,  # a new state starts its own retry count
             **fields,
-            "state": to,
             "updated_at": now,
             "next_attempt_at": now + due_in if to in WORKER_STATES else None,
         }
         if not keep_lease:
             assignments |= {"lease_owner": None, "lease_until": None}
         async with self._db.transaction() as tx:
-            current = await _current_state(tx, order_id)
-            if current is None or to not in TRANSITIONS[current]:
-                raise TransitionError(order_id, current, to)
-            await _update(tx, order_id, current, assignments)
+            current = await _current(tx, order_id)
+            if current is None:
+                raise TransitionError(order_id, None, to)
+            row = await _move(tx, order_id, current[0], to, assignments, note, now)
             for position, key in enumerate(keys):
                 await tx.execute(
                     "INSERT INTO order_keys (order_id, position, kind, mime, secret, created_at)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (order_id, position, key.kind, key.mime, self._cipher.seal(key), now),
                 )
-            await _event(tx, order_id, current, to, note, now)
-        order = await self.get(order_id)
-        assert order is not None
-        return order
+        return _order(row)
 
     async def record_payment(self, order_id: str, charge_id: str) -> Order | None:
         """Store Telegram's charge id and mark the order paid, once.
 
         Returns the paid order, or None if this charge was already recorded (a repeated
-        update). A charge for an order that is neither awaiting payment nor cancelled is
-        still stored; the caller then refunds it.
+        update). Raises TransitionError for a charge this order cannot take (it is paid by
+        another charge, or settled): the caller keeps it as a stray payment to refund.
         """
         now = time.time()
+        paid = OrderState.PAID
         async with self._db.transaction() as tx:
-            rows = await tx.fetchall(
-                "SELECT state, telegram_charge_id FROM orders WHERE id = ?", (order_id,)
-            )
-            if not rows:
-                raise TransitionError(order_id, None, OrderState.PAID)
-            current, known_charge = OrderState(rows[0][0]), rows[0][1]
+            current = await _current(tx, order_id)
+            if current is None:
+                raise TransitionError(order_id, None, paid)
+            state, known_charge = current
             if known_charge == charge_id:
                 return None
-            if known_charge is not None or OrderState.PAID not in TRANSITIONS[current]:
-                raise TransitionError(order_id, current, OrderState.PAID)
-            await _update(
-                tx,
-                order_id,
-                current,
-                {
-                    "state": OrderState.PAID,
-                    "telegram_charge_id": charge_id,
-                    "updated_at": now,
-                    "next_attempt_at": now,
-                },
-            )
-            await _event(tx, order_id, current, OrderState.PAID, None, now)
-        return await self.get(order_id)
+            if known_charge is not None:
+                raise TransitionError(order_id, state, paid)
+            assignments = {
+                "telegram_charge_id": charge_id,
+                "updated_at": now,
+                "next_attempt_at": now,
+            }
+            return _order(await _move(tx, order_id, state, paid, assignments, None, now))
 
     async def requote(self, order_id: str, vendor_price: float) -> bool:
         """Update the vendor price we will pay, while the order is still unpaid."""
         changed = await self._db.execute(
-            "UPDATE orders SET vendor_price = ?, updated_at = ? WHERE id = ? AND state = ?",
-            (vendor_price, time.time(), order_id, OrderState.AWAITING_PAYMENT),
+            "UPDATE orders SET vendor_price = ? WHERE id = ? AND state = ?",
+            (vendor_price, order_id, OrderState.AWAITING_PAYMENT),
         )
         return changed == 1
 
@@ -258,21 +244,36 @@ class OrderRepo:
         return cancelled
 
 
-async def _current_state(tx: Transaction, order_id: str) -> OrderState | None:
-    rows = await tx.fetchall("SELECT state FROM orders WHERE id = ?", (order_id,))
-    return OrderState(rows[0][0]) if rows else None
-
-
-async def _update(
-    tx: Transaction, order_id: str, expected: OrderState, assignments: Mapping[str, Any]
-) -> None:
-    columns = ", ".join(f"{name} = ?" for name in assignments)
-    changed = await tx.execute(
-        f"UPDATE orders SET {columns} WHERE id = ? AND state = ?",
-        (*assignments.values(), order_id, expected),
+async def _current(tx: Transaction, order_id: str) -> tuple[OrderState, str | None] | None:
+    """The order's state and charge id, read inside the write transaction that changes them."""
+    rows = await tx.fetchall(
+        "SELECT state, telegram_charge_id FROM orders WHERE id = ?", (order_id,)
     )
-    if changed != 1:
-        raise TransitionError(order_id, expected, OrderState(assignments["state"]))
+    return (OrderState(rows[0][0]), rows[0][1]) if rows else None
+
+
+async def _move(
+    tx: Transaction,
+    order_id: str,
+    current: OrderState,
+    to: OrderState,
+    assignments: Mapping[str, Any],
+    note: str | None,
+    now: float,
+) -> aiosqlite.Row:
+    """The one way an order changes state: checked, compare-and-set, with its event row."""
+    if to not in TRANSITIONS[current]:
+        raise TransitionError(order_id, current, to)
+    changes = {**assignments, "state": to}
+    columns = ", ".join(f"{name} = ?" for name in changes)
+    rows = await tx.fetchall(
+        f"UPDATE orders SET {columns} WHERE id = ? AND state = ? RETURNING *",
+        (*changes.values(), order_id, current),
+    )
+    if not rows:
+        raise TransitionError(order_id, current, to)
+    await _event(tx, order_id, current, to, note, now)
+    return rows[0]
 
 
 async def _event(

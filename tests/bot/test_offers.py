@@ -7,28 +7,12 @@ import asyncio
 import pytest
 
 from bot.offers import Availability, OfferService
-from storage.models import Offer
+from tests.support.factories import offer
 from vendors.codegames import CodeGamesVendor
 from vendors.simulators.codegames import CodeGamesSimulator
 
-STEAM = Offer(
-    sku="steam-5",
-    vendor="codegames",
-    vendor_offer_id="3001",
-    title="Steam 5",
-    category="Gift cards",
-    price_stars=400,
-    max_vendor_price=2900.0,
-)
-PUBG = Offer(
-    sku="pubg",
-    vendor="codegames",
-    vendor_offer_id="2061",
-    title="PUBG 60",
-    category="PUBG",
-    price_stars=100,
-    max_vendor_price=700.0,
-)
+STEAM = offer()
+PUBG = offer(sku="pubg", vendor_offer_id="2061", category="PUBG", max_vendor_price=700.0)
 
 
 @pytest.fixture

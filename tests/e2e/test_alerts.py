@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_faults import pay
+from tests.e2e.flows import paid_order
 
 ADMINS = -100500
 
@@ -17,7 +17,7 @@ def shop_env(shop_env):
 async def test_an_order_stuck_at_the_vendor_is_reported_once(tg, sim, shop):
     sim.set_outcome(3001, "COMPLETED", processing_seconds=3600)
     user = tg.user(5001)
-    order_id = await pay(tg, user, "Gift cards", "Steam Wallet 5 USD")
+    order_id = await paid_order(tg, user, "Gift cards", "Steam Wallet 5 USD")
     alert = await tg.wait_for("sendMessage", where=lambda c: c.params["chat_id"] == ADMINS)
     assert order_id in alert.params["text"] and "processing" in alert.params["text"]
     polls_before = sum(p.endswith("order-status") for p, _ in sim.requests)

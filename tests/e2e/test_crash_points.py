@@ -13,19 +13,14 @@ from pathlib import Path
 import pytest
 
 from storage import OrderState
-from tests.e2e.test_purchase import buy_now, open_offer, settled, wait_text
-from tests.e2e.test_restart import started
+from tests.e2e.flows import invoice_for, messages_with, settled, started, wait_text
 
 CRASH_HOOK = str(Path(__file__).resolve().parents[1] / "support" / "crash")
 
 
 async def buy_and_crash(tg, bot_process, user, category: str, title: str, point: str) -> str:
-    mark = tg.mark()
-    bot_process.start(STOREFRONT_CRASH_AFTER=point, PYTHONPATH=CRASH_HOOK)
-    await tg.wait_for("getUpdates", since=mark, timeout=30)
-    await open_offer(tg, user, category, title)
-    await buy_now(tg, user)
-    invoice = user.last_invoice()
+    await started(tg, bot_process, STOREFRONT_CRASH_AFTER=point, PYTHONPATH=CRASH_HOOK)
+    invoice = await invoice_for(tg, user, category, title)
     await user.checkout(invoice)
     await user.successful_payment(invoice)
     assert await bot_process.exited() == -signal.SIGKILL, bot_process.output()[-2000:]
@@ -52,9 +47,7 @@ async def test_key_arrives_after_a_crash_at(tg, sim, bot_process, orders, point,
     vendor_order = sim.order_by_transaction(order_id)
     assert vendor_order is not None and vendor_order.key is not None
     await wait_text(tg, user, vendor_order.key)
-    shown = sum(
-        vendor_order.key in c.params.get("text", "") for c in tg.calls_of("sendMessage", user.id)
-    )
+    shown = messages_with(tg, user, vendor_order.key)
     assert 1 <= shown <= at_most
     assert sim.orders_created == 1 and order.telegram_charge_id
     await bot_process.stop(signal.SIGTERM)

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 from storage import OrderState
-from tests.e2e.test_purchase import buy_now, open_offer, settled, wait_text
-from tests.support.fake_telegram import FakeTelegram, FakeUser
-
-
-async def pay(tg: FakeTelegram, user: FakeUser, category: str, title: str) -> str:
-    await open_offer(tg, user, category, title)
-    await buy_now(tg, user)
-    assert (await user.pay()).params["ok"] is True
-    invoice = user.last_invoice().invoice
-    assert invoice is not None
-    return invoice.payload
+from tests.e2e.flows import paid_order, settled, wait_text
 
 
 async def test_garbled_and_failing_vendor_answers_are_retried(tg, sim, shop, orders):
     sim.fail_next("order-status", "garbled", times=2)
     sim.fail_next("keys", "500", times=4)
     user = tg.user(4001)
-    order_id = await pay(tg, user, "Gift cards", "Steam Wallet 5 USD")
+    order_id = await paid_order(tg, user, "Gift cards", "Steam Wallet 5 USD")
     await wait_text(tg, user, "Your key")
     await settled(orders, order_id, OrderState.DELIVERED)
     assert sim.orders_created == 1
@@ -29,7 +19,7 @@ async def test_garbled_and_failing_vendor_answers_are_retried(tg, sim, shop, ord
 async def test_refused_refund_is_escalated_to_the_admins_without_the_key(tg, sim, shop, orders):
     tg.fail_next("refundStarPayment", "Bad Request: CHARGE_NOT_FOUND")
     user = tg.user(4002)
-    order_id = await pay(tg, user, "Sandbox", "Sandbox: always cancelled")
+    order_id = await paid_order(tg, user, "Sandbox", "Sandbox: always cancelled")
     alert = await tg.wait_for("sendMessage", where=lambda c: c.params["chat_id"] == -100500)
     assert order_id in alert.params["text"] and "by hand" in alert.params["text"]
     order = await settled(orders, order_id, OrderState.FAILED)
@@ -39,7 +29,7 @@ async def test_refused_refund_is_escalated_to_the_admins_without_the_key(tg, sim
 async def test_already_refunded_charge_counts_as_refunded(tg, sim, shop, orders):
     tg.fail_next("refundStarPayment", "Bad Request: CHARGE_ALREADY_REFUNDED")
     user = tg.user(4003)
-    order_id = await pay(tg, user, "Sandbox", "Sandbox: always cancelled")
+    order_id = await paid_order(tg, user, "Sandbox", "Sandbox: always cancelled")
     await settled(orders, order_id, OrderState.REFUNDED)
 
 
@@ -51,7 +41,7 @@ async def test_a_blocked_customer_still_finds_the_key_in_my_orders(tg, sim, shop
         code=403,
         where=lambda params: "Your key" in params.get("text", ""),
     )
-    order_id = await pay(tg, user, "Gift cards", "Steam Wallet 5 USD")
+    order_id = await paid_order(tg, user, "Gift cards", "Steam Wallet 5 USD")
     await settled(orders, order_id, OrderState.DELIVERED)
     assert not any("Your key" in text for text in user.texts())
     mark = await user.send("/orders")
@@ -66,7 +56,7 @@ async def test_a_blocked_customer_still_finds_the_key_in_my_orders(tg, sim, shop
 
 async def test_a_second_charge_for_a_paid_order_is_refunded(tg, sim, shop, orders):
     user = tg.user(4005)
-    order_id = await pay(tg, user, "Gift cards", "Steam Wallet 5 USD")
+    order_id = await paid_order(tg, user, "Gift cards", "Steam Wallet 5 USD")
     await settled(orders, order_id, OrderState.DELIVERED)
     first = await orders.get(order_id)
     assert first is not None

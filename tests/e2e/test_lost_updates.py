@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage import OrderState
-from tests.e2e.test_faults import pay
-from tests.e2e.test_purchase import buy_now, open_offer, settled, wait_text
+from tests.e2e.flows import invoice_for, paid_order, settled, wait_text
 
 
 @pytest.fixture
@@ -16,9 +15,7 @@ def shop_env(shop_env):
 
 async def test_a_lost_payment_update_is_recovered_and_delivered(tg, sim, shop, orders):
     user = tg.user(6001)
-    await open_offer(tg, user, "Gift cards", "Steam Wallet 5 USD")
-    await buy_now(tg, user)
-    invoice = user.last_invoice()
+    invoice = await invoice_for(tg, user, "Gift cards", "Steam Wallet 5 USD")
     mark = tg.mark()
     answer = await user.checkout(invoice)
     assert answer.params["ok"] is True
@@ -32,7 +29,7 @@ async def test_a_lost_payment_update_is_recovered_and_delivered(tg, sim, shop, o
 
 async def test_the_ledger_never_counts_a_payment_twice(tg, sim, shop, orders):
     user = tg.user(6002)
-    order_id = await pay(tg, user, "Sandbox", "Sandbox: always cancelled")  # paid, refunded
+    order_id = await paid_order(tg, user, "Sandbox", "Sandbox: always cancelled")  # paid, refunded
     await settled(orders, order_id, OrderState.REFUNDED)
     mark = tg.mark()
     for _ in range(2):  # two more full reads of the ledger, refund included

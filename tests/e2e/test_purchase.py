@@ -2,44 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-from storage import Order, OrderRepo, OrderState
-from tests.support.fake_telegram import FakeTelegram, FakeUser
-
-
-async def open_offer(tg: FakeTelegram, user: FakeUser, category: str, title: str) -> None:
-    mark = await user.send("/start")
-    await tg.wait_for("sendMessage", since=mark)
-    mark = await user.press(category)
-    await tg.wait_for("editMessageText", since=mark)
-    mark = await user.press(lambda button: button["text"].startswith(title))
-    await tg.wait_for("editMessageText", since=mark)
-
-
-async def buy_now(tg: FakeTelegram, user: FakeUser) -> None:
-    mark = await user.press(lambda button: button["text"].startswith("🛒"))
-    await tg.wait_for("sendInvoice", since=mark)
-
-
-async def settled(orders: OrderRepo, order_id: str, state: OrderState) -> Order:
-    """The order once it reached `state` (the bot commits right after its last Bot API call)."""
-    for _ in range(200):
-        order = await orders.get(order_id)
-        if order is not None and order.state is state:
-            return order
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"order {order_id} is {order and order.state}, not {state}")
-
-
-async def wait_text(tg: FakeTelegram, user: FakeUser, needle: str, since: int = 0) -> str:
-    call = await tg.wait_for(
-        "sendMessage",
-        where=lambda c: c.params.get("chat_id") == user.id and needle in c.params.get("text", ""),
-        since=since,
-    )
-    return str(call.params["text"])
+from storage import OrderState
+from tests.e2e.flows import buy_now, invoice_for, open_offer, settled, wait_text
 
 
 async def test_gift_card_is_bought_paid_and_delivered(tg, sim, shop, orders):
@@ -136,9 +102,7 @@ async def test_cancel_while_entering_and_on_the_invoice(tg, sim, shop, orders):
     mark = await user.send("52357322414")  # no longer asked for: not taken as an ID
     await wait_text(tg, user, "/start", since=mark)
 
-    await open_offer(tg, user, "Gift cards", "Steam Wallet 10 USD")
-    await buy_now(tg, user)
-    invoice = user.last_invoice()
+    invoice = await invoice_for(tg, user, "Gift cards", "Steam Wallet 10 USD")
     mark = await user.press("✖ Cancel", message=invoice)
     await tg.wait_for("deleteMessage", since=mark)
     order = await orders.get(invoice.invoice.payload)
@@ -150,8 +114,7 @@ async def test_cancel_while_entering_and_on_the_invoice(tg, sim, shop, orders):
 
 async def test_price_rise_between_card_and_payment_is_refused(tg, sim, shop, orders):
     user = tg.user(1005)
-    await open_offer(tg, user, "Gift cards", "Steam Wallet 20 USD")
-    await buy_now(tg, user)
+    await invoice_for(tg, user, "Gift cards", "Steam Wallet 20 USD")
     sim.set_price(3003, 20000.0)  # above the catalog's max_vendor_price
     answer = await user.pay()
     assert answer.params["ok"] is False
@@ -162,8 +125,7 @@ async def test_price_rise_between_card_and_payment_is_refused(tg, sim, shop, ord
 
 async def test_small_price_rise_is_accepted_and_paid_at_the_new_price(tg, sim, shop, orders):
     user = tg.user(1006)
-    await open_offer(tg, user, "Gift cards", "Steam Wallet 20 USD")
-    await buy_now(tg, user)
+    await invoice_for(tg, user, "Gift cards", "Steam Wallet 20 USD")
     sim.set_price(3003, 11000.0)  # still below max_vendor_price (11392.5)
     mark = tg.mark()
     assert (await user.pay()).params["ok"] is True
@@ -173,8 +135,7 @@ async def test_small_price_rise_is_accepted_and_paid_at_the_new_price(tg, sim, s
 
 async def test_vendor_cancellation_refunds_the_stars(tg, sim, shop, orders):
     user = tg.user(1007)
-    await open_offer(tg, user, "Sandbox", "Sandbox: always cancelled")
-    await buy_now(tg, user)
+    await invoice_for(tg, user, "Sandbox", "Sandbox: always cancelled")
     mark = tg.mark()
     assert (await user.pay()).params["ok"] is True
     refund = await tg.wait_for("refundStarPayment", since=mark)
@@ -188,9 +149,7 @@ async def test_vendor_cancellation_refunds_the_stars(tg, sim, shop, orders):
 
 async def test_vendor_rejection_after_payment_refunds(tg, sim, shop, orders):
     user = tg.user(1008)
-    await open_offer(tg, user, "Gift cards", "Steam Wallet 50 USD")
-    await buy_now(tg, user)
-    invoice = user.last_invoice()
+    invoice = await invoice_for(tg, user, "Gift cards", "Steam Wallet 50 USD")
     mark = tg.mark()
     answer = await user.checkout(invoice)
     assert answer.params["ok"] is True
@@ -218,8 +177,7 @@ async def test_pagination_of_a_long_category(tg, shop):
 
 async def test_forged_and_stale_buttons_change_nothing(tg, sim, shop, orders):
     owner, intruder = tg.user(1010), tg.user(1011)
-    await open_offer(tg, owner, "Gift cards", "Steam Wallet 5 USD")
-    await buy_now(tg, owner)
+    await invoice_for(tg, owner, "Gift cards", "Steam Wallet 5 USD")
     order_id = owner.last_invoice().invoice.payload
     mark = await intruder.send("/start")
     await tg.wait_for("sendMessage", since=mark)
@@ -266,8 +224,7 @@ async def test_commands_are_registered_in_every_language(tg, shop):
 async def test_no_key_reaches_the_log(tg, sim, shop, caplog):
     caplog.set_level(logging.DEBUG)
     user = tg.user(1013)
-    await open_offer(tg, user, "Gift cards", "Google Play 10 USD")
-    await buy_now(tg, user)
+    await invoice_for(tg, user, "Gift cards", "Google Play 10 USD")
     mark = tg.mark()
     await user.pay()
     await wait_text(tg, user, "Your key", since=mark)

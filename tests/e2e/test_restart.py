@@ -9,44 +9,16 @@ import asyncio
 import signal
 
 from storage import OrderState
-from tests.e2e.test_purchase import buy_now, open_offer, settled, wait_text
-from tests.support.fake_telegram import FakeTelegram, FakeUser
+from tests.e2e.flows import eventually, messages_with, paid_order, settled, started, wait_text
 from vendors.simulators.codegames import CodeGamesSimulator
-
-
-async def until(condition, within: float = 15.0) -> None:
-    for _ in range(int(within / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
-async def pay_for_gift_card(tg: FakeTelegram, user: FakeUser, title: str) -> str:
-    await open_offer(tg, user, "Gift cards", title)
-    await buy_now(tg, user)
-    assert (await user.pay()).params["ok"] is True
-    invoice = user.last_invoice().invoice
-    assert invoice is not None
-    return invoice.payload
-
-
-def key_messages(tg: FakeTelegram, user: FakeUser, key: str) -> int:
-    return sum(key in c.params.get("text", "") for c in tg.calls_of("sendMessage", user.id))
-
-
-async def started(tg: FakeTelegram, bot_process) -> None:
-    mark = tg.mark()
-    bot_process.start()
-    await tg.wait_for("getUpdates", since=mark, timeout=30)
 
 
 async def test_killed_while_the_vendor_processes(tg, sim: CodeGamesSimulator, bot_process, orders):
     sim.set_outcome(3001, "COMPLETED", processing_seconds=3600)  # stays PROCESSING
     await started(tg, bot_process)
     user = tg.user(2001)
-    order_id = await pay_for_gift_card(tg, user, "Steam Wallet 5 USD")
-    await until(lambda: sum(p.endswith("order-status") for p, _ in sim.requests) >= 1)
+    order_id = await paid_order(tg, user, "Gift cards", "Steam Wallet 5 USD")
+    await eventually(lambda: sum(p.endswith("order-status") for p, _ in sim.requests) >= 1)
     assert await bot_process.stop(signal.SIGKILL) == -signal.SIGKILL
 
     vendor_order = sim.order_by_transaction(order_id)
@@ -56,7 +28,7 @@ async def test_killed_while_the_vendor_processes(tg, sim: CodeGamesSimulator, bo
     await wait_text(tg, user, vendor_order.key)
     await settled(orders, order_id, OrderState.DELIVERED)
     await asyncio.sleep(1.0)  # a few more worker rounds: nothing is sent again
-    assert key_messages(tg, user, vendor_order.key) == 1
+    assert messages_with(tg, user, vendor_order.key) == 1
     assert sim.orders_created == 1
     await bot_process.stop(signal.SIGTERM)
     assert "Traceback" not in bot_process.output()
@@ -71,8 +43,8 @@ async def test_killed_while_placing_asks_the_vendor_before_buying(
     sim.fail_next("create-order", "timeout", after_commit=True)
     await started(tg, bot_process)
     user = tg.user(2002)
-    order_id = await pay_for_gift_card(tg, user, "Steam Wallet 10 USD")
-    await until(lambda: sim.order_by_transaction(order_id) is not None)
+    order_id = await paid_order(tg, user, "Gift cards", "Steam Wallet 10 USD")
+    await eventually(lambda: sim.order_by_transaction(order_id) is not None)
     assert (await orders.get(order_id)).state is OrderState.PLACING
     await bot_process.stop(signal.SIGKILL)
 
@@ -82,4 +54,4 @@ async def test_killed_while_placing_asks_the_vendor_before_buying(
     await wait_text(tg, user, vendor_order.key, since=0)
     await settled(orders, order_id, OrderState.DELIVERED)
     assert sim.orders_created == 1 and vendor_order.create_calls == 2
-    assert key_messages(tg, user, vendor_order.key) == 1
+    assert messages_with(tg, user, vendor_order.key) == 1

@@ -6,8 +6,7 @@ import signal
 import subprocess
 
 from tests.conftest import APP_DIR, TOKEN, BotProcess
-from tests.e2e.test_purchase import buy_now, open_offer, wait_text
-from tests.e2e.test_restart import started
+from tests.e2e.flows import paid_order, started, wait_text
 
 
 async def test_a_purchase_in_sandbox_mode_with_only_a_token(tg, tmp_path):
@@ -25,9 +24,7 @@ async def test_a_purchase_in_sandbox_mode_with_only_a_token(tg, tmp_path):
     await started(tg, bot_process)
     try:
         user = tg.user(3001)
-        await open_offer(tg, user, "Gift cards", "Steam Wallet 5 USD")
-        await buy_now(tg, user)
-        assert (await user.pay()).params["ok"] is True
+        await paid_order(tg, user, "Gift cards", "Steam Wallet 5 USD")
         key_message = await wait_text(tg, user, "Your key", since=0)
         assert "STM5-" in key_message
     finally:

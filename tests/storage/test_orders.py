@@ -6,29 +6,29 @@ import pytest
 from cryptography.fernet import Fernet
 
 from storage import Database, Key, KeyCipher, OrderRepo, OrderState, TransitionError
+from tests.support.factories import offer
 
 S = OrderState
 
 
 @pytest.fixture
-async def repo(tmp_path):
-    db = await Database.open(tmp_path / "shop.sqlite3")
-    yield OrderRepo(db, KeyCipher(Fernet.generate_key()))
-    await db.close()
+def repo(db):
+    return OrderRepo(db, KeyCipher(Fernet.generate_key()))
 
 
 async def new_order(repo: OrderRepo, order_id: str = "o1"):
+    steam = offer()
     return await repo.create(
         order_id=order_id,
         user_id=7,
         chat_id=7,
-        sku="steam-5",
-        title="Steam 5",
-        vendor="codegames",
-        vendor_offer_id="3001",
-        price_stars=400,
+        sku=steam.sku,
+        title=steam.title,
+        vendor=steam.vendor,
+        vendor_offer_id=steam.vendor_offer_id,
+        price_stars=steam.price_stars,
         vendor_price=2750.0,
-        max_vendor_price=2900.0,
+        max_vendor_price=steam.max_vendor_price,
         vendor_currency="KZT",
         delivers_key=True,
         customer_fields={},

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from storage import Database, Offer, OfferRepo, UserRepo
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "shop.sqlite3")
-    yield database
-    await database.close()
+from storage import OfferRepo, UserRepo
+from tests.support.factories import offer
 
 
 async def test_chosen_language_wins_over_telegram(db):
@@ -29,16 +21,7 @@ async def test_telegram_language_is_remembered_for_background_messages(db):
 
 async def test_catalog_sync_deactivates_removed_offers(db):
     repo = OfferRepo(db)
-    a = Offer(
-        sku="a",
-        vendor="codegames",
-        vendor_offer_id="1",
-        title="A",
-        category="C",
-        price_stars=1,
-        max_vendor_price=1.0,
-        patterns={"gameUserId": "[0-9]{8}"},
-    )
+    a = offer(sku="a", patterns={"gameUserId": "[0-9]{8}"})
     b = a.model_copy(update={"sku": "b", "title": "B"})
     await repo.replace_catalog([a, b])
     assert [o.sku for o in await repo.active()] == ["a", "b"]
