@@ -11,9 +11,6 @@ offer had when the order was created. Keys are secrets and are never logged.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
 import math
 import re
@@ -21,23 +18,22 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from vendors.simulators.base import ApiError, SimulatorServer, parse
 
 logger = logging.getLogger("vendors.simulators.codegames")
 
 Outcome = Literal["COMPLETED", "CANCELED", "REFUND"]
 Status = Literal["PROCESSING", "COMPLETED", "CANCELED", "REFUND"]
-FaultKind = Literal["500", "garbled", "timeout", "disconnect"]
 Clock = Callable[[], float]
 
 API_PREFIX = "/api/v1/offers/"
 FIRST_ORDER_ID = 10502
 DEFAULT_BALANCE = 100_000_000.0
-GARBLED_FALLBACK = b'{"orderId": 10502, "sta'
 _KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _GAME_USER_ID = re.compile(r"[0-9]+")
 
@@ -170,66 +166,25 @@ class OrderRequest(_Body):
     order_id: int = Field(alias="orderId")
 
 
-class ApiError(Exception):
-    """A rejection answered as ``{"message": ..., "code": ...}`` with an HTTP status."""
-
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-
-    def payload(self) -> dict[str, str]:
-        body = {"message": self.message}
-        if self.code is not None:
-            body["code"] = self.code
-        return body
+def _error(status: int, message: str, code: str | None = None) -> ApiError:
+    """CodeGames answers errors as ``{"message": ..., "code": ...}``."""
+    return ApiError(status, {"message": message} | ({"code": code} if code else {}))
 
 
 _M = TypeVar("_M", bound=BaseModel)
 
 
 def _parse(model: type[_M], body: Any) -> _M:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ApiError(400, f"Invalid request: {problems}", "BAD_REQUEST") from None
-
-
-@dataclass
-class _Fault:
-    suffix: str
-    kind: FaultKind
-    remaining: int
-    after_commit: bool
-
-
-class _NotJson:
-    """Marker for a request body that is not valid JSON (kept as text in the log)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return f"<not json: {self.text[:60]!r}>"
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return _NotJson(raw.decode("utf-8", "replace"))
+    return parse(model, body, lambda problems: _error(400, problems, "BAD_REQUEST"))
 
 
 # --------------------------------------------------------------------------- simulator
 
 
-class CodeGamesSimulator:
+class CodeGamesSimulator(SimulatorServer):
     """HTTP server implementing find-one, create-order, order-status and keys."""
+
+    name = "codegames"
 
     def __init__(
         self,
@@ -240,20 +195,15 @@ class CodeGamesSimulator:
         balance: float = DEFAULT_BALANCE,
         hang_seconds: float = 30.0,
     ) -> None:
+        super().__init__(hang_seconds=hang_seconds)
         self.offers: dict[int, SimOffer] = {o.offer_id: o.model_copy() for o in offers}
         self.api_key = api_key
         self.clock = clock
         self.balance = balance
-        self.hang_seconds = hang_seconds
         self.orders: dict[int, SimOrder] = {}
-        self.requests: list[tuple[str, Any]] = []
-        self.base_url: str | None = None
         self._by_tx: dict[str, int] = {}
         self._issued_keys: set[str] = set()
-        self._faults: list[_Fault] = []
         self._next_order_id = FIRST_ORDER_ID
-        self._runner: web.AppRunner | None = None
-        self._stopping = asyncio.Event()
         self._endpoints: dict[str, Callable[[Any], dict[str, Any]]] = {
             "find-one": self._find_one,
             "create-order": self._create_order,
@@ -261,44 +211,28 @@ class CodeGamesSimulator:
             "keys": self._keys,
         }
 
-    # ----------------------------------------------------------------- lifecycle
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post(API_PREFIX + "{endpoint}", self.endpoint(self._route))
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        if self._runner is not None:
-            raise RuntimeError("simulator already started")
-        app = web.Application()
-        app.router.add_post(API_PREFIX + "{endpoint}", self._dispatch)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        await web.TCPSite(runner, host, port).start()
-        self._runner = runner
-        self._stopping = asyncio.Event()
-        bound_host, bound_port = runner.addresses[0][:2]
-        self.base_url = f"http://{bound_host}:{bound_port}"
-        logger.info("CodeGames simulator listening on %s", self.base_url)
-        return self.base_url
+    def auth_error(self, request: web.Request) -> ApiError | None:
+        if self.api_key is not None and request.headers.get("X-API-KEY") != self.api_key:
+            return ApiError(401, {"message": "Unauthorized"})
+        return None
 
-    async def stop(self) -> None:
-        if self._runner is None:
-            return
-        self._stopping.set()
-        runner, self._runner = self._runner, None
-        await runner.cleanup()
-        logger.info("CodeGames simulator on %s stopped", self.base_url)
+    def bad_json(self) -> ApiError:
+        return _error(400, "Request body must be JSON", "BAD_REQUEST")
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
+    async def _route(self, request: web.Request, body: Any) -> dict[str, Any]:
+        handler = self._endpoints.get(request.match_info["endpoint"])
+        if handler is None:
+            raise _error(404, "Not found", "NOT_FOUND")
+        return handler(body)
 
     # ----------------------------------------------------------------- steering
+
+    @property
+    def requests(self) -> list[tuple[str, Any]]:
+        return [(r.path, r.body) for r in self.log]
 
     @property
     def orders_created(self) -> int:
@@ -333,84 +267,18 @@ class CodeGamesSimulator:
         order_id = self._by_tx.get(transaction_id)
         return None if order_id is None else self.orders[order_id]
 
-    def fail_next(
-        self, path_suffix: str, kind: FaultKind, times: int = 1, *, after_commit: bool = False
-    ) -> None:
-        """Break the next ``times`` requests whose path ends with ``path_suffix``.
-
-        With ``after_commit`` the request is processed first (e.g. the order is created
-        and charged) and only the answer is broken: a lost answer.
-        """
-        self._faults.append(_Fault(path_suffix, kind, times, after_commit))
-
-    # ----------------------------------------------------------------- HTTP plumbing
-
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        body = _decode(await request.read())
-        self.requests.append((request.path, body))
-        if self.api_key is not None and request.headers.get("X-API-KEY") != self.api_key:
-            return web.json_response({"message": "Unauthorized"}, status=401)
-        fault = self._take_fault(request.path)
-        if fault is not None and not fault.after_commit:
-            return await self._inject(request, fault.kind, None)
-        response = self._handle(request.match_info["endpoint"], body)
-        if fault is not None:
-            return await self._inject(request, fault.kind, response)
-        return response
-
-    def _handle(self, endpoint: str, body: Any) -> web.Response:
-        try:
-            handler = self._endpoints.get(endpoint)
-            if handler is None:
-                raise ApiError(404, "Not found", "NOT_FOUND")
-            if isinstance(body, _NotJson):
-                raise ApiError(400, "Request body must be JSON", "BAD_REQUEST")
-            return web.json_response(handler(body))
-        except ApiError as err:
-            return web.json_response(err.payload(), status=err.status)
-
-    def _take_fault(self, path: str) -> _Fault | None:
-        for fault in self._faults:
-            if path.endswith(fault.suffix):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
-
-    async def _inject(
-        self, request: web.Request, kind: FaultKind, response: web.Response | None
-    ) -> web.StreamResponse:
-        logger.info("injecting fault %s on %s", kind, request.path)
-        if kind == "500":
-            return web.json_response({"message": "Internal Server Error"}, status=500)
-        if kind == "garbled":
-            full = response.body if response is not None else None
-            text = full[: len(full) // 2] if isinstance(full, bytes) else GARBLED_FALLBACK
-            return web.Response(body=text, content_type="application/json")
-        if kind == "timeout":
-            await self._hang()
-            return response or web.json_response({"message": "Gateway Timeout"}, status=504)
-        if request.transport is not None:  # "disconnect": drop the connection, answer nothing
-            request.transport.abort()
-        return web.Response(status=500)  # never reaches the client
-
-    async def _hang(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), self.hang_seconds)
-
     # ----------------------------------------------------------------- endpoints
 
     def _offer(self, offer_id: int) -> SimOffer:
         offer = self.offers.get(offer_id)
         if offer is None or not offer.available:
-            raise ApiError(404, "Offer not found", "OFFER_NOT_FOUND")
+            raise _error(404, "Offer not found", "OFFER_NOT_FOUND")
         return offer
 
     def _order(self, order_id: int) -> SimOrder:
         order = self.orders.get(order_id)
         if order is None:
-            raise ApiError(404, "Order not found", "ORDER_NOT_FOUND")
+            raise _error(404, "Order not found", "ORDER_NOT_FOUND")
         self._observe(order)
         return order
 
@@ -418,7 +286,7 @@ class CodeGamesSimulator:
         try:
             offer = self._offer(_parse(FindOneRequest, body).offer_id)
         except ApiError as err:
-            raise ApiError(err.status, err.message) from None  # find-one: message only
+            raise ApiError(err.status, {"message": err.body["message"]}) from None  # no code
         answer: dict[str, Any] = {
             "offerId": offer.offer_id,
             "productName": offer.product_name,
@@ -451,7 +319,7 @@ class CodeGamesSimulator:
     def _check_order(self, offer: SimOffer, req: CreateOrderRequest) -> str | None:
         """Validate a new order; return the gameUserId to keep (None for gift cards)."""
         if round(req.price, 2) < round(offer.price, 2):
-            raise ApiError(
+            raise _error(
                 400,
                 f"Price changed: current price is {offer.price:.2f} {offer.currency}",
                 "PRICE_CHANGED",
@@ -459,11 +327,11 @@ class CodeGamesSimulator:
         game_user_id = req.customer.game_user_id if req.customer else None
         if not offer.gift_card:
             if not game_user_id:
-                raise ApiError(400, "customer.gameUserId is required", "CUSTOMER_REQUIRED")
+                raise _error(400, "customer.gameUserId is required", "CUSTOMER_REQUIRED")
             if not _GAME_USER_ID.fullmatch(game_user_id):
-                raise ApiError(400, "gameUserId must contain digits only", "INVALID_GAME_USER_ID")
+                raise _error(400, "gameUserId must contain digits only", "INVALID_GAME_USER_ID")
         if offer.price > self.balance:
-            raise ApiError(400, "Insufficient balance", "INSUFFICIENT_BALANCE")
+            raise _error(400, "Insufficient balance", "INSUFFICIENT_BALANCE")
         return None if offer.gift_card else game_user_id
 
     def _commit(self, offer: SimOffer, transaction_id: str, game_user_id: str | None) -> SimOrder:
@@ -510,9 +378,9 @@ class CodeGamesSimulator:
     def _keys(self, body: Any) -> dict[str, Any]:
         order = self._order(_parse(OrderRequest, body).order_id)
         if not order.is_return_data_for_customer:
-            raise ApiError(400, "Keys are not available for this order", "NO_KEYS_FOR_ORDER")
+            raise _error(400, "Keys are not available for this order", "NO_KEYS_FOR_ORDER")
         if order.status != "COMPLETED" or order.key is None:
-            raise ApiError(400, f"Order is {order.status}", "ORDER_NOT_COMPLETED")
+            raise _error(400, f"Order is {order.status}", "ORDER_NOT_COMPLETED")
         return {"key": order.key}
 
     # ----------------------------------------------------------------- helpers

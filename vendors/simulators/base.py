@@ -1,0 +1,258 @@
+"""What every vendor simulator shares: an aiohttp server on 127.0.0.1, a request log, fault
+injection, and request-body parsing that answers a malformed request the vendor's way.
+
+A simulator subclasses `SimulatorServer`, registers its routes in `routes()`, and raises
+`ApiError(status, body)` from its handlers; `handle` turns that into the vendor's error
+answer. Tests steer a simulator through plain methods and `fail_next`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+FaultKind = Literal["500", "garbled", "timeout", "disconnect", "429", "slow"]
+Handler = Callable[[web.Request, Any], Awaitable[Any]]
+GARBLED_FALLBACK = b'{"orderId": 10502, "sta'
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class ApiError(Exception):
+    """A vendor's error answer: an HTTP status and the JSON body the vendor would send."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.body = body
+
+
+def parse(model: type[_M], body: Any, error: Callable[[str], ApiError]) -> _M:
+    """Validate a request body; a mistake becomes the vendor's own 400 answer."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise error(f"Invalid request: {problems}") from None
+
+
+class NotJson:
+    """Marker for a request body that is not valid JSON (kept as text in the log)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"<not json: {self.text[:60]!r}>"
+
+
+def decode(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return NotJson(raw.decode("utf-8", "replace"))
+
+
+@dataclass
+class _Fault:
+    suffix: str
+    kind: FaultKind
+    remaining: int
+    after_commit: bool
+    method: str | None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as the simulator received it (for tests: what the client sent)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+class SimulatorServer:
+    """Lifecycle, request log and fault injection; subclasses add the vendor's routes."""
+
+    name = "simulator"
+
+    def __init__(self, *, hang_seconds: float = 30.0, retry_after: int = 1) -> None:
+        self.hang_seconds = hang_seconds
+        self.retry_after = retry_after  # seconds announced by an injected 429
+        self.base_url: str | None = None
+        self.log: list[Recorded] = []
+        self._faults: list[_Fault] = []
+        self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
+        self._logger = logging.getLogger(f"vendors.simulators.{self.name}")
+
+    # ----------------------------------------------------------------- for subclasses
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    def auth_error(self, request: web.Request) -> ApiError | None:
+        """The vendor's answer to a request with wrong credentials (None: accepted)."""
+        return None
+
+    def error_answer(self, error: ApiError) -> web.Response:
+        return web.json_response(error.body, status=error.status)
+
+    def bad_json(self) -> ApiError:
+        return ApiError(400, {"message": "Request body must be JSON"})
+
+    def endpoint(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """Wrap a handler `(request, body) -> JSON-able | web.Response` with the log,
+        authentication, fault injection and error answers."""
+
+        async def serve(request: web.Request) -> web.StreamResponse:
+            body = decode(await request.read())
+            self.log.append(
+                Recorded(
+                    request.method,
+                    request.path,
+                    dict(request.query),
+                    dict(request.headers),
+                    body,
+                )
+            )
+            refused = self.auth_error(request)
+            if refused is not None:
+                return self.error_answer(refused)
+            fault = self._take_fault(request)
+            if fault is not None and not fault.after_commit:
+                return await self._inject(request, fault.kind, None)
+            try:
+                if isinstance(body, NotJson):
+                    raise self.bad_json()
+                result = await handler(request, body)
+                response = result if isinstance(result, web.Response) else _json(result)
+            except ApiError as err:
+                response = self.error_answer(err)
+            if fault is not None:
+                return await self._inject(request, fault.kind, response)
+            return response
+
+        return serve
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        if self._runner is not None:
+            raise RuntimeError("simulator already started")
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        self.routes(app)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        self._runner = runner
+        self._stopping = asyncio.Event()
+        bound_host, bound_port = runner.addresses[0][:2]
+        self.base_url = f"http://{bound_host}:{bound_port}"
+        self._logger.info("%s simulator listening on %s", self.name, self.base_url)
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is None:
+            return
+        self._stopping.set()
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+        self._logger.info("%s simulator on %s stopped", self.name, self.base_url)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # ----------------------------------------------------------------- steering
+
+    def calls(self, path_suffix: str = "", method: str | None = None) -> list[Recorded]:
+        """Requests received whose path ends with `path_suffix` (and of `method`)."""
+        return [
+            r
+            for r in self.log
+            if r.path.endswith(path_suffix) and (method is None or r.method == method)
+        ]
+
+    def fail_next(
+        self,
+        path_suffix: str,
+        kind: FaultKind,
+        times: int = 1,
+        *,
+        after_commit: bool = False,
+        method: str | None = None,
+    ) -> None:
+        """Break the next `times` requests whose path ends with `path_suffix`.
+
+        Kinds: "500", "garbled" (half a JSON body), "timeout" (hang), "disconnect" (drop
+        the connection), "429" (Too Many Requests with Retry-After), "slow" (answer after
+        `hang_seconds`). With `after_commit` the request is processed first (e.g. the
+        order is created and charged) and only the answer is broken: a lost answer.
+        """
+        self._faults.append(_Fault(path_suffix, kind, times, after_commit, method))
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _take_fault(self, request: web.Request) -> _Fault | None:
+        for fault in self._faults:
+            if request.path.endswith(fault.suffix) and fault.method in (None, request.method):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    async def _inject(
+        self, request: web.Request, kind: FaultKind, response: web.Response | None
+    ) -> web.StreamResponse:
+        self._logger.info("injecting fault %s on %s", kind, request.path)
+        if kind == "500":
+            return web.json_response({"message": "Internal Server Error"}, status=500)
+        if kind == "429":
+            return web.json_response(
+                {"message": "Too Many Requests"},
+                status=429,
+                headers={"Retry-After": str(self.retry_after)},
+            )
+        if kind == "garbled":
+            full = response.body if response is not None else None
+            text = full[: len(full) // 2] if isinstance(full, bytes) and full else GARBLED_FALLBACK
+            return web.Response(body=text, content_type="application/json")
+        if kind in ("timeout", "slow"):
+            await self._hang()
+            return response or web.json_response({"message": "Gateway Timeout"}, status=504)
+        if request.transport is not None:  # "disconnect": drop the connection, answer nothing
+            request.transport.abort()
+        return web.Response(status=500)  # never reaches the client
+
+    async def _hang(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), self.hang_seconds)
+
+
+def _json(result: Any) -> web.Response:
+    return web.json_response(result)
