@@ -1,5 +1,6 @@
 """All SQL of the storefront: connection, migrations and one repository per table."""
 
+from storage.credit import CreditEntry, CreditRepo
 from storage.db import Database
 from storage.models import Key, Offer, Order, OrderState
 from storage.offers import OfferRepo
@@ -9,6 +10,8 @@ from storage.secrets import KeyCipher
 from storage.users import UserRepo
 
 __all__ = [
+    "CreditEntry",
+    "CreditRepo",
     "Database",
     "Key",
     "KeyCipher",

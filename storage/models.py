@@ -26,6 +26,9 @@ class Offer(BaseModel):
     max_vendor_price: float = Field(gt=0)
     patterns: dict[str, str] = Field(default_factory=dict)
     description: str = Field(default="", max_length=200)
+    max_quantity: int = Field(default=1, ge=1, le=1000)  # units a customer may buy at once
+    key_type: Literal["text"] | None = None  # ask the vendor for text keys only
+    kinguin_offer_id: str | None = Field(default=None, min_length=1)  # a Kinguin seller offer
 
     @field_validator("vendor_offer_id", mode="before")
     @classmethod
@@ -99,6 +102,23 @@ class Order:
     failure_reason: str | None = None
     attempts: int = 0
     alerted: bool = False
+    quantity: int = 1
+    credit_stars: int = 0  # part of price_stars paid from shop credit
+    key_type: str | None = None
+    variant: str | None = None
+    vendor_status: str | None = None
+    vendor_updated_at: str | None = None
+    release_date: str | None = None
+    delivered_units: int | None = None
+
+    @property
+    def charged_stars(self) -> int:
+        """What the Telegram charge carried (the rest came from credit)."""
+        return self.price_stars - self.credit_stars
+
+    @property
+    def unit_stars(self) -> int:
+        return self.price_stars // self.quantity
 
 
 @dataclass(frozen=True)

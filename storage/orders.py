@@ -15,13 +15,23 @@ from typing import Any
 
 import aiosqlite
 
+from storage.credit import add_credit, credit_balance
 from storage.db import Database, Transaction
 from storage.models import TRANSITIONS, WORKER_STATES, Key, Order, OrderState
 from storage.secrets import KeyCipher
 
 _SETTABLE = frozenset(
-    {"vendor_order_id", "vendor_price", "vendor_currency", "failure_reason", "attempts"}
+    {
+        "vendor_order_id",
+        "vendor_price",
+        "vendor_currency",
+        "failure_reason",
+        "attempts",
+        "release_date",
+        "delivered_units",
+    }
 )
+S = OrderState
 
 
 class TransitionError(Exception):
@@ -53,35 +63,49 @@ class OrderRepo:
         vendor_currency: str,
         delivers_key: bool,
         customer_fields: Mapping[str, str],
+        quantity: int = 1,
+        key_type: str | None = None,
+        variant: str | None = None,
+        use_credit: bool = True,
     ) -> Order:
+        """A new order awaiting its invoice's payment. With `use_credit`, the customer's
+        shop credit pays as much as it can, in the same transaction; an order the credit
+        covers whole is paid at once (no invoice: Telegram charges at least one Star)."""
         now = time.time()
-        state = OrderState.AWAITING_PAYMENT
         async with self._db.transaction() as tx:
+            credit = min(await credit_balance(tx, user_id), price_stars) if use_credit else 0
+            state = S.PAID if credit == price_stars else S.AWAITING_PAYMENT
+            values: dict[str, Any] = {
+                "id": order_id,
+                "user_id": user_id,
+                "chat_id": chat_id,
+                "sku": sku,
+                "title": title,
+                "vendor": vendor,
+                "vendor_offer_id": vendor_offer_id,
+                "price_stars": price_stars,
+                "vendor_price": vendor_price,
+                "max_vendor_price": max_vendor_price,
+                "vendor_currency": vendor_currency,
+                "customer_fields": json.dumps(dict(customer_fields)),
+                "delivers_key": int(delivers_key),
+                "state": state,
+                "quantity": quantity,
+                "credit_stars": credit,
+                "key_type": key_type,
+                "variant": variant,
+                "next_attempt_at": now if state is S.PAID else None,
+                "created_at": now,
+                "updated_at": now,
+            }
             rows = await tx.fetchall(
-                "INSERT INTO orders (id, user_id, chat_id, sku, title, vendor, vendor_offer_id,"
-                " price_stars, vendor_price, max_vendor_price, vendor_currency, customer_fields,"
-                " delivers_key, state, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (
-                    order_id,
-                    user_id,
-                    chat_id,
-                    sku,
-                    title,
-                    vendor,
-                    vendor_offer_id,
-                    price_stars,
-                    vendor_price,
-                    max_vendor_price,
-                    vendor_currency,
-                    json.dumps(dict(customer_fields)),
-                    int(delivers_key),
-                    state,
-                    now,
-                    now,
-                ),
+                f"INSERT INTO orders ({', '.join(values)})"
+                f" VALUES ({', '.join('?' * len(values))}) RETURNING *",
+                tuple(values.values()),
             )
-            await _event(tx, order_id, None, state, None, now)
+            await _event(tx, order_id, None, state, "paid from credit" if credit else None, now)
+            if credit:
+                await add_credit(tx, user_id, -credit, "spent", order_id, now)
         return _order(rows[0])
 
     async def get(self, order_id: str) -> Order | None:
@@ -177,6 +201,40 @@ class OrderRepo:
             }
             return _order(await _move(tx, order_id, state, paid, assignments, None, now))
 
+    async def remember_vendor_order(self, order_id: str, vendor_order_id: str) -> None:
+        """Store the vendor's order id while placing, before the next money-spending call
+        (G2A: between create and pay), so a crash resumes at the right call."""
+        await self._db.execute(
+            "UPDATE orders SET vendor_order_id = ? WHERE id = ? AND state = ?",
+            (vendor_order_id, order_id, S.PLACING),
+        )
+
+    async def record_vendor_event(
+        self, vendor: str, event_order: str, reference: str | None, status: str, updated_at: str
+    ) -> Order | None:
+        """A vendor's push about an open order: keep it if it is the newest (`updated_at`,
+        ISO 8601 UTC) and make the order due at once. Late or repeated events change
+        nothing; the worker still asks the vendor before it moves the order."""
+        now = time.time()
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "UPDATE orders SET vendor_status = ?, vendor_updated_at = ?, next_attempt_at = ?"
+                " WHERE vendor = ? AND (vendor_order_id = ? OR id = ?) AND state IN (?, ?)"
+                " AND (vendor_updated_at IS NULL OR vendor_updated_at < ?) RETURNING *",
+                (
+                    status,
+                    updated_at,
+                    now,
+                    vendor,
+                    event_order,
+                    reference or "",
+                    S.PLACING,
+                    S.PROCESSING,
+                    updated_at,
+                ),
+            )
+        return _order(rows[0]) if rows else None
+
     async def requote(self, order_id: str, vendor_price: float) -> bool:
         """Update the vendor price we will pay, while the order is still unpaid."""
         changed = await self._db.execute(
@@ -252,6 +310,26 @@ async def _current(tx: Transaction, order_id: str) -> tuple[OrderState, str | No
     return (OrderState(rows[0][0]), rows[0][1]) if rows else None
 
 
+def _credit_move(row: aiosqlite.Row, current: OrderState, to: OrderState) -> tuple[int, str]:
+    """The shop-credit move that goes with a transition: (Stars, reason), 0 for none.
+
+    The credit an order used comes back when it is cancelled or refunded (and is spent
+    again if a payment honours a cancelled order); units a vendor did not deliver become
+    credit, since Telegram refunds only whole charges."""
+    credit = int(row["credit_stars"])
+    if to is S.CANCELLED:
+        return credit, "returned"
+    if current is S.CANCELLED and to is S.PAID:
+        return -credit, "spent"
+    if to is S.REFUNDED:
+        return credit, "refund"
+    delivered = row["delivered_units"]
+    if to is S.FULFILLED and delivered is not None and delivered < row["quantity"]:
+        unit = int(row["price_stars"]) // int(row["quantity"])
+        return unit * (int(row["quantity"]) - int(delivered)), "partial"
+    return 0, ""
+
+
 async def _move(
     tx: Transaction,
     order_id: str,
@@ -273,6 +351,9 @@ async def _move(
     if not rows:
         raise TransitionError(order_id, current, to)
     await _event(tx, order_id, current, to, note, now)
+    stars, reason = _credit_move(rows[0], current, to)
+    if stars:
+        await add_credit(tx, rows[0]["user_id"], stars, reason, order_id, now)
     return rows[0]
 
 

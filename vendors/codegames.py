@@ -9,17 +9,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
-from aiolimiter import AsyncLimiter
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from storage.models import Key
 from vendors.base import (
+    InsufficientFunds,
     OfferNotFound,
     OrderRejected,
     PlaceOrder,
+    Vendor,
     VendorAuthError,
     VendorError,
     VendorOffer,
@@ -27,6 +25,8 @@ from vendors.base import (
     VendorOrderStatus,
     VendorUnavailable,
 )
+from vendors.http import VendorHttp, error_message
+from vendors.settings import VendorSettings
 
 if TYPE_CHECKING:
     from vendors import VendorContext
@@ -98,42 +98,37 @@ def _status(raw: str) -> VendorOrderStatus:
         raise VendorUnavailable(f"unexpected order status {raw!r}") from None
 
 
-class CodeGamesSettings(BaseSettings):
-    """CODEGAMES_API_URL, CODEGAMES_API_KEY and CODEGAMES_AUTH_HEADER from the environment.
+class CodeGamesSettings(VendorSettings):
+    """CODEGAMES_API_URL, CODEGAMES_API_KEY, CODEGAMES_AUTH_HEADER, CODEGAMES_RATE_PER_SECOND.
 
     The seed does not name the header that carries the key; X-API-KEY is our default.
     """
 
-    model_config = SettingsConfigDict(env_prefix="CODEGAMES_", env_file=".env", extra="ignore")
+    model_config = VendorSettings.prefixed("CODEGAMES_")
 
-    api_url: str | None = None
-    api_key: SecretStr | None = None
     auth_header: str = "X-API-KEY"
 
 
 async def open_vendor(ctx: VendorContext) -> CodeGamesVendor:
     """The real API when credentials are set, else (or with SANDBOX=1) the simulator."""
     settings = CodeGamesSettings()
-    url, key = settings.api_url, settings.api_key.get_secret_value() if settings.api_key else None
+    url, key = settings.api_url, settings.secret("api_key")
     if ctx.sandbox or not (url and key):
         from vendors.simulators.codegames import CodeGamesSimulator
 
-        simulator = CodeGamesSimulator(api_key=key)
-        url = await simulator.start()
-        ctx.stack.push_async_callback(simulator.stop)
-        log.warning("CodeGames: SANDBOX mode, orders go to the built-in simulator at %s", url)
+        url = await ctx.start_simulator(CodeGamesSimulator(api_key=key), "CodeGames")
     vendor = CodeGamesVendor(
         url,
         key,
         auth_header=settings.auth_header,
         timeout=ctx.timeout,
-        rate_per_second=ctx.rate_per_second,
+        rate_per_second=ctx.rate(settings),
     )
     ctx.stack.push_async_callback(vendor.aclose)
     return vendor
 
 
-class CodeGamesVendor:
+class CodeGamesVendor(Vendor):
     name = NAME
 
     def __init__(
@@ -146,14 +141,16 @@ class CodeGamesVendor:
         rate_per_second: float = 10.0,
         attempts: int = 3,
     ) -> None:
-        headers = {auth_header: api_key} if api_key else {}
-        self._http = httpx.AsyncClient(
-            base_url=f"{base_url.rstrip('/')}/api/v1/offers/",
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        self._http = VendorHttp(
+            NAME,
+            f"{base_url.rstrip('/')}/api/v1/offers",
+            classify=_classify,
+            headers={auth_header: api_key} if api_key else {},
+            timeout=timeout,
+            rate_per_second=rate_per_second,
+            attempts=attempts,
         )
-        self._limiter = AsyncLimiter(rate_per_second, 1.0)
-        self._attempts = attempts
+        self.health = self._http.health
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -170,6 +167,7 @@ class CodeGamesVendor:
         )
 
     async def place_order(self, order: PlaceOrder) -> VendorOrder:
+        """`transactionId` makes create-order idempotent: a resumed order asks again."""
         payload: dict[str, Any] = {
             "offerId": _numeric(order.offer_id),
             "price": order.price,
@@ -177,7 +175,7 @@ class CodeGamesVendor:
         }
         if order.customer_fields:
             payload["customer"] = dict(order.customer_fields)
-        answer = await self._call("create-order", payload, OrderAnswer, rejected=OrderRejected)
+        answer = await self._call("create-order", payload, OrderAnswer)
         status = _status(answer.status)
         delivered = status is VendorOrderStatus.COMPLETED and answer.key
         keys = (Key(kind="text", value=answer.key),) if delivered and answer.key else ()
@@ -196,80 +194,26 @@ class CodeGamesVendor:
             raise VendorUnavailable("the keys answer holds no key")
         return keys
 
-    async def _call(
-        self,
-        path: str,
-        payload: dict[str, Any],
-        model: type[Model],
-        *,
-        rejected: type[VendorError] = VendorUnavailable,
-    ) -> Model:
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_Retryable),
-            stop=stop_after_attempt(self._attempts),
-            wait=wait_exponential(multiplier=0.2, max=2.0),
-            reraise=True,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._once(path, payload, model, rejected)
-        except _Retryable as exc:
-            raise VendorUnavailable(str(exc)) from None
-        raise AssertionError("unreachable")
-
-    async def _once(
-        self, path: str, payload: dict[str, Any], model: type[Model], rejected: type[VendorError]
-    ) -> Model:
-        async with self._limiter:
-            try:
-                response = await self._http.post(path, json=payload)
-            except httpx.TimeoutException:
-                # not retried here: a customer may be waiting, and the worker retries later
-                raise VendorUnavailable(f"codegames {path}: timed out") from None
-            except httpx.TransportError as exc:
-                raise _Retryable(f"codegames {path}: {type(exc).__name__}") from None
-        log.debug("codegames %s -> %s", path, response.status_code)
-        _raise_for_status(path, response, rejected)
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            # the error text can echo the body (a key!), so keep only where it broke
-            where = ", ".join(".".join(map(str, e["loc"])) or e["type"] for e in exc.errors())
-            raise VendorUnavailable(f"codegames {path}: unreadable answer ({where})") from None
+    async def _call(self, path: str, payload: dict[str, Any], model: type[Model]) -> Model:
+        # every CodeGames call is safe to repeat: create-order is idempotent by transactionId
+        return await self._http.send("POST", f"/{path}", model, json_body=payload, safe=True)
 
 
-class _Retryable(Exception):
-    pass
-
-
-def _raise_for_status(path: str, response: httpx.Response, rejected: type[VendorError]) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    message, code = _error_detail(response)
-    text = f"codegames {path}: HTTP {status} {message}".strip()
+def _classify(status: int, body: Any, where: str) -> VendorError | None:
+    text = f"{where}: HTTP {status} {error_message(body)}".strip()
+    code = str(body.get("code")) if isinstance(body, dict) and body.get("code") else None
     if status in (401, 403):
-        raise VendorAuthError(text)
+        return VendorAuthError(text, code)
     if status == 429 or status >= 500:
-        raise _Retryable(text)
-    if status == 404 and path in ("find-one", "create-order"):
-        raise OfferNotFound(text)
-    if rejected is OrderRejected:
-        raise OrderRejected(text, code)
-    raise rejected(text)
-
-
-def _error_detail(response: httpx.Response) -> tuple[str, str | None]:
-    try:
-        body = response.json()
-    except ValueError:
-        return "", None
-    if not isinstance(body, dict):
-        return "", None
-    message = next((str(body[k]) for k in ("message", "error", "detail") if k in body), "")
-    code = body.get("code")
-    return message[:200], str(code) if code is not None else None
+        return None  # the shared mapping: rate limited, temporary
+    ordering = where.endswith("/create-order")
+    if status == 404 and (ordering or where.endswith("/find-one")):
+        return OfferNotFound(text, code)
+    if ordering and code == "INSUFFICIENT_BALANCE":
+        return InsufficientFunds(text, code)
+    if ordering:
+        return OrderRejected(text, code)
+    return VendorUnavailable(text, code)
 
 
 def _numeric(value: str) -> int | str:

@@ -194,7 +194,7 @@ class SimulatorServer:
         return [
             r
             for r in self.log
-            if r.path.endswith(path_suffix) and (method is None or r.method == method)
+            if matches_suffix(r.path, path_suffix) and (method is None or r.method == method)
         ]
 
     def fail_next(
@@ -219,7 +219,10 @@ class SimulatorServer:
 
     def _take_fault(self, request: web.Request) -> _Fault | None:
         for fault in self._faults:
-            if request.path.endswith(fault.suffix) and fault.method in (None, request.method):
+            if matches_suffix(request.path, fault.suffix) and fault.method in (
+                None,
+                request.method,
+            ):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
@@ -252,6 +255,14 @@ class SimulatorServer:
     async def _hang(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), self.hang_seconds)
+
+
+def matches_suffix(path: str, suffix: str) -> bool:
+    """`path` ends with `suffix`, or `suffix` ends with "/" and the path without its last
+    segment ends with it ("/v1/order/key/" matches "/v1/order/key/17")."""
+    if path.endswith(suffix):
+        return True
+    return suffix.endswith("/") and path[: path.rfind("/") + 1].endswith(suffix)
 
 
 def _json(result: Any) -> web.Response:
