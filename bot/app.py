@@ -16,7 +16,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
-from bot.catalog import Catalog, load_catalog_file
+from bot.catalog import Catalog, check_against_vendors, load_catalog_file
 from bot.checkout import Checkout
 from bot.config import OFFICIAL_API, Settings
 from bot.fulfillment import Fulfillment
@@ -24,9 +24,20 @@ from bot.i18n import UserLanguageMiddleware, load_i18n
 from bot.notify import Notifier
 from bot.offers import OfferService
 from bot.reconcile import PaymentReconciler
+from bot.refunds import Refunds
+from bot.server import HttpServer
+from bot.webhooks import VendorEvents
 from bot.worker import Worker
 from handlers import customer_router
-from storage import Database, KeyCipher, OfferRepo, OrderRepo, StrayPaymentRepo, UserRepo
+from storage import (
+    CreditRepo,
+    Database,
+    KeyCipher,
+    OfferRepo,
+    OrderRepo,
+    StrayPaymentRepo,
+    UserRepo,
+)
 from storage.cursors import CursorRepo
 from vendors import REGISTRY, VendorContext
 from vendors.base import Vendor
@@ -40,6 +51,7 @@ class Storefront:
     dispatcher: Dispatcher
     worker: Worker
     i18n: I18n
+    vendors: dict[str, Vendor]
 
     async def run(self, *, handle_signals: bool = True) -> None:
         """Long-poll Telegram and run the worker until stopped (SIGTERM/SIGINT)."""
@@ -74,6 +86,11 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
 
     db = await Database.open(settings.database_path)
     stack.push_async_callback(db.close)
+    webhook_base = None
+    if settings.http_port:  # the server starts last, but simulators need its address now
+        webhook_base = f"http://127.0.0.1:{settings.http_port}/webhooks"
+    vendors = await _open_vendors(settings, stack, {offer.vendor for offer in offers}, webhook_base)
+    check_against_vendors(settings.catalog_file, offers, vendors)
     await OfferRepo(db).replace_catalog(offers)
     catalog = Catalog(await OfferRepo(db).active())
     cipher = (
@@ -82,7 +99,6 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         else KeyCipher.from_file(settings.database_path.parent / "keys.secret")
     )
     users, orders = UserRepo(db), OrderRepo(db, cipher)
-    vendors = await _open_vendors(settings, stack, {offer.vendor for offer in offers})
 
     bot = _bot(settings)
     stack.push_async_callback(bot.session.close)
@@ -90,14 +106,15 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     offer_service = OfferService(vendors, ttl=settings.offer_cache_seconds)
     strays = StrayPaymentRepo(db)
     fulfillment = Fulfillment(
-        bot,
         orders,
-        strays,
+        Refunds(bot, orders, strays, notifier),
         vendors,
         notifier,
         poll_min=settings.poll_min_seconds,
         poll_max=settings.poll_max_seconds,
         stuck_after=settings.order_stuck_alert_minutes * 60,
+        webhook_poll=settings.webhook_poll_seconds,
+        preorder_poll=settings.preorder_poll_seconds,
     )
     checkout = Checkout(
         orders, strays, catalog, offer_service, invoice_ttl=settings.invoice_ttl_minutes * 60
@@ -112,6 +129,11 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         lease_seconds=settings.worker_lease_seconds,
         invoice_ttl=settings.invoice_ttl_minutes * 60,
     )
+    if settings.http_port:
+        events = VendorEvents(vendors, orders, offer_service, worker)
+        server = HttpServer(events, db, worker, vendors)
+        await server.start(settings.http_host, settings.http_port)
+        stack.push_async_callback(server.stop)
     dispatcher = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
     UserLanguageMiddleware(i18n, users).setup(dispatcher)
     dispatcher.include_router(customer_router())
@@ -121,10 +143,11 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         checkout=checkout,
         orders=orders,
         users=users,
+        credit=CreditRepo(db),
         worker=worker,
         notifier=notifier,
     )
-    return Storefront(bot, dispatcher, worker, i18n)
+    return Storefront(bot, dispatcher, worker, i18n, vendors)
 
 
 def _bot(settings: Settings) -> Bot:
@@ -146,12 +169,13 @@ def _bot(settings: Settings) -> Bot:
 
 
 async def _open_vendors(
-    settings: Settings, stack: AsyncExitStack, names: set[str]
+    settings: Settings, stack: AsyncExitStack, names: set[str], webhook_base: str | None
 ) -> dict[str, Vendor]:
     context = VendorContext(
         sandbox=settings.sandbox,
         timeout=settings.vendor_timeout_seconds,
         rate_per_second=settings.vendor_rate_per_second,
         stack=stack,
+        webhook_base=webhook_base,
     )
     return {name: await REGISTRY[name](context) for name in sorted(names)}

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -57,6 +58,31 @@ def load_catalog_file(path: Path, vendors: Iterable[str]) -> list[Offer]:
         seen.add(offer.sku)
         offers.append(offer)
     return offers
+
+
+def check_against_vendors(path: Path, offers: Sequence[Offer], vendors: Mapping[str, Any]) -> None:
+    """What only the vendor knows: its id format, how many units one order may hold, and
+    which options it has (e.g. `catalog.toml:30: offers[7].max_quantity: kinguin sells at
+    most 9 per order`)."""
+    text = path.read_text(encoding="utf-8")
+    for index, offer in enumerate(offers):
+        vendor = vendors[offer.vendor]
+        problem: tuple[str, str] | None = None
+        if (why := vendor.check_offer_id(offer.vendor_offer_id)) is not None:
+            problem = ("vendor_offer_id", why)
+        elif offer.max_quantity > vendor.max_quantity:
+            problem = (
+                "max_quantity",
+                f"{offer.vendor} sells at most {vendor.max_quantity} per order",
+            )
+        elif offer.kinguin_offer_id and offer.vendor != "kinguin":
+            problem = ("kinguin_offer_id", "only for offers of vendor 'kinguin'")
+        elif offer.key_type and offer.vendor != "kinguin":
+            problem = ("key_type", f"{offer.vendor} has no key types")
+        if problem:
+            field, message = problem
+            where = _line_of(text, index, field)
+            raise CatalogError(f"{path}:{where}: offers[{index}].{field}: {message}")
 
 
 def _line_of(text: str, index: int, field: str | None) -> int:

@@ -42,8 +42,15 @@ class Checkout:
         self._precheck_timeout = precheck_timeout  # Telegram waits 10 s for our answer
 
     async def open_order(
-        self, user_id: int, chat_id: int, live: LiveOffer, fields: Mapping[str, str]
+        self,
+        user_id: int,
+        chat_id: int,
+        live: LiveOffer,
+        fields: Mapping[str, str],
+        quantity: int = 1,
     ) -> Order:
+        """An order for `quantity` units; the customer's shop credit pays what it can (an
+        order it covers whole comes back already paid, with no invoice to send)."""
         assert live.vendor is not None, "only offers the vendor confirmed can be ordered"
         offer = live.offer
         return await self._orders.create(
@@ -54,12 +61,15 @@ class Checkout:
             title=offer.title,
             vendor=offer.vendor,
             vendor_offer_id=offer.vendor_offer_id,
-            price_stars=offer.price_stars,
+            price_stars=offer.price_stars * quantity,
             vendor_price=live.vendor.price,
             max_vendor_price=offer.max_vendor_price,
             vendor_currency=live.vendor.currency,
             delivers_key=live.vendor.delivers_key,
             customer_fields={name: fields[name] for name in live.required_fields},
+            quantity=quantity,
+            key_type=offer.key_type,
+            variant=offer.kinguin_offer_id,
         )
 
     async def cancel(self, order_id: str, user_id: int) -> bool:
@@ -80,7 +90,7 @@ class Checkout:
         expired = time.time() - order.created_at > self._invoice_ttl
         if order.state is not OrderState.AWAITING_PAYMENT or expired:
             raise PaymentRefused(_("This invoice is no longer valid. Please open the offer again."))
-        if currency != STARS or amount != order.price_stars:
+        if currency != STARS or amount != order.charged_stars:
             raise PaymentRefused(_("The amount does not match the order. Nothing was charged."))
         offer = self._catalog.offer(order.sku)
         if offer is None:
@@ -90,7 +100,7 @@ class Checkout:
             raise PaymentRefused(
                 _("We cannot reach the supplier right now. Please try again in a minute.")
             )
-        if live.availability is not Availability.AVAILABLE:
+        if live.availability is not Availability.AVAILABLE or live.max_units < order.quantity:
             raise PaymentRefused(
                 _(
                     "Sorry, the supplier's price just changed or the offer sold out."

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     locales_dir: Path = PROJECT_ROOT / "locales"
     default_locale: str = "en"
 
+    # The bot's HTTP server: vendor webhooks and /health (0 turns it off).
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+
     # Run every vendor against its built-in simulator (vendors without credentials always do).
     sandbox: bool = False
 
@@ -47,6 +51,9 @@ class Settings(BaseSettings):
     housekeeping_seconds: float = Field(default=60.0, gt=0)
     # How long a worker owns an order step; after a crash the order resumes once it expires.
     worker_lease_seconds: float = Field(default=60.0, gt=0)
+    # With order webhooks (Kinguin), polling is only the safety net: this often at most.
+    webhook_poll_seconds: float = Field(default=30.0, gt=0)
+    preorder_poll_seconds: float = Field(default=3600.0, gt=0)
     order_stuck_alert_minutes: float = Field(default=60.0, gt=0)
     invoice_ttl_minutes: float = Field(default=60.0, gt=0)
 

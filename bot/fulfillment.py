@@ -1,4 +1,4 @@
-"""Order steps: from a paid order to a delivered key (or the Stars refunded).
+"""Order steps: from a paid order to delivered keys (or the Stars refunded), for every vendor.
 
 Each step starts from the order's stored state, so a restart after a crash at any line
 resumes where the last committed transition left it:
@@ -8,8 +8,10 @@ resumes where the last committed transition left it:
                  └────────────┴─► refunding ─► refunded (or failed: a human looks)
 
 `placing` is written before the vendor is called. Finding an order in `placing` means an
-answer may have been lost, so the retry sends the same reference (the vendor's
-idempotency key) and learns what already happened instead of buying again.
+answer may have been lost, so the retry is `resumed`: the vendor client first learns what
+already happened (same reference, a search, or the vendor order id remembered mid-way)
+instead of buying again. Keys are committed with `fulfilled` before anyone sees them;
+units a vendor did not deliver become shop credit in that same transaction.
 """
 
 from __future__ import annotations
@@ -20,18 +22,22 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramForbiddenError
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.notify import Notifier
+from bot.notify import CANCELLED, REFUSED, SOLD_OUT, Notifier
+from bot.refunds import Refunds
 from bot.texts import lazy_state_label
-from storage.models import Order, OrderState
+from storage.models import Key, Order, OrderState
 from storage.orders import OrderRepo, TransitionError
-from storage.payments import StrayPayment, StrayPaymentRepo
+from storage.payments import StrayPayment
 from vendors.base import (
+    InsufficientFunds,
+    KeyLost,
     OfferNotFound,
     OrderRejected,
+    OrderUncertain,
+    OutOfStock,
     PlaceOrder,
     Vendor,
     VendorAuthError,
@@ -42,7 +48,6 @@ from vendors.base import (
 
 log = logging.getLogger(__name__)
 S = OrderState
-_ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 
 
 class Fulfillment:
@@ -50,24 +55,26 @@ class Fulfillment:
 
     def __init__(
         self,
-        bot: Bot,
         orders: OrderRepo,
-        strays: StrayPaymentRepo,
+        refunds: Refunds,
         vendors: Mapping[str, Vendor],
         notifier: Notifier,
         *,
         poll_min: float,
         poll_max: float,
         stuck_after: float,
+        webhook_poll: float = 30.0,
+        preorder_poll: float = 3600.0,
     ) -> None:
-        self._bot = bot
         self._orders = orders
-        self._strays = strays
+        self._refunds = refunds
         self._vendors = vendors
         self._notifier = notifier
         self._poll_min = poll_min
         self._poll_max = poll_max
         self._stuck_after = stuck_after
+        self._webhook_poll = webhook_poll  # the safety net when the vendor pushes updates
+        self._preorder_poll = preorder_poll
 
     async def guarded_step(self, order: Order) -> None:
         """One step; whatever goes wrong is logged and the order retried later."""
@@ -90,36 +97,70 @@ class Fulfillment:
         elif order.state is S.FULFILLED:
             await self._deliver(order)
         elif order.state is S.REFUNDING:
-            await self._refund(order)
+            await self._refunds.refund_order(order)
+
+    async def refund_stray(self, payment: StrayPayment) -> None:
+        await self._refunds.refund_stray(payment, self._backoff(payment.attempts))
 
     async def _place(self, order: Order, *, resumed: bool) -> None:
+        async def remember(vendor_order_id: str) -> None:
+            await self._orders.remember_vendor_order(order.id, vendor_order_id)
+
         request = PlaceOrder(
             reference=order.id,
             offer_id=order.vendor_offer_id,
             price=order.vendor_price,
             customer_fields=order.customer_fields,
+            quantity=order.quantity,
+            key_type=order.key_type,
+            variant=order.variant,
+            resumed=resumed,
+            vendor_order_id=order.vendor_order_id,
+            placed_at=order.updated_at,
+            remember=remember,
         )
         try:
             placed = await self._vendor(order).place_order(request)
+        except OrderUncertain as exc:
+            await self._alert(
+                order,
+                __(
+                    "Order {id}: {vendor} cannot tell whether an earlier attempt bought it"
+                    " ({error}). The customer is refunded; check the vendor's orders by hand."
+                ),
+                error=str(exc),
+            )
+            await self._start_refund(order, f"{REFUSED}: uncertain")
         except (OrderRejected, OfferNotFound) as exc:
-            code = getattr(exc, "code", None) or type(exc).__name__
-            if resumed:  # an earlier attempt's answer was lost: it may have gone through
-                await self._notifier.alert_admins(
-                    __(
-                        "Order {id}: {vendor} refused a repeated order ({code}) after an earlier"
-                        " attempt's answer was lost. The customer is refunded; check the vendor"
-                        " for reference {id}."
-                    ),
-                    id=order.id,
-                    vendor=order.vendor,
-                    code=code,
-                )
-            await self._start_refund(order, f"vendor refused: {code}")
-            return
+            await self._refused(order, exc, resumed=resumed)
         except VendorError as exc:
             await self._vendor_trouble(order, exc)
-            return
-        await self._advance(order, placed)
+        else:
+            await self._advance(order, placed)
+
+    async def _refused(self, order: Order, exc: VendorError, *, resumed: bool) -> None:
+        """The vendor said no for good: the customer gets the Stars back, the admins hear why."""
+        code = exc.code or type(exc).__name__
+        if isinstance(exc, InsufficientFunds):
+            template = __(
+                "Order {id}: {vendor} refused it for lack of funds ({code}). The customer is"
+                " refunded; top up the vendor balance."
+            )
+        elif isinstance(exc, OutOfStock):
+            template = __(
+                "Order {id}: {vendor} has no stock at our price ({code}). The customer is refunded."
+            )
+        elif resumed:  # an earlier attempt's answer was lost: it may have gone through
+            template = __(
+                "Order {id}: {vendor} refused a repeated order ({code}) after an earlier"
+                " attempt's answer was lost. The customer is refunded; check the vendor"
+                " for reference {id}."
+            )
+        else:
+            template = __("Order {id}: {vendor} refused it ({code}). The customer is refunded.")
+        await self._alert(order, template, code=code)
+        reason = SOLD_OUT if isinstance(exc, OutOfStock | OfferNotFound) else REFUSED
+        await self._start_refund(order, f"{reason}: {code}")
 
     async def _poll(self, order: Order) -> None:
         assert order.vendor_order_id is not None
@@ -133,9 +174,12 @@ class Fulfillment:
     async def _advance(self, order: Order, vendor_order: VendorOrder) -> None:
         """Act on what the vendor says about an order we placed."""
         if vendor_order.status is VendorOrderStatus.CANCELED:
-            await self._start_refund(order, "vendor cancelled the order", vendor_order.order_id)
+            await self._alert(
+                order, __("Order {id}: {vendor} cancelled it. The customer is refunded.")
+            )
+            await self._start_refund(order, CANCELLED, vendor_order.order_id)
         elif vendor_order.status is VendorOrderStatus.PROCESSING:
-            await self._wait_for_vendor(order, vendor_order.order_id)
+            await self._wait_for_vendor(order, vendor_order)
         else:
             await self._complete(order, vendor_order)
 
@@ -144,6 +188,9 @@ class Fulfillment:
         if order.delivers_key and not keys:
             try:
                 keys = await self._vendor(order).fetch_keys(vendor_order.order_id)
+            except KeyLost as exc:
+                await self._key_lost(order, vendor_order, exc)
+                return
             except VendorError as exc:
                 if order.state is S.PLACING:  # remember the vendor order before retrying
                     await self._orders.transition(
@@ -152,23 +199,86 @@ class Fulfillment:
                     return
                 await self._vendor_trouble(order, exc)
                 return
-        # the key is committed with the state; only then is it shown to anyone
+        await self._fulfil(order, vendor_order, keys if order.delivers_key else ())
+
+    async def _fulfil(self, order: Order, vendor_order: VendorOrder, keys: tuple[Key, ...]) -> None:
+        """Commit the keys with `fulfilled` (and credit for missing units), then deliver."""
+        partial = vendor_order.status is VendorOrderStatus.PARTIAL
+        if order.delivers_key and not keys:
+            if partial:  # cancelled after all: nothing came
+                await self._start_refund(order, CANCELLED, vendor_order.order_id)
+            else:  # completed, but the keys are not listed yet
+                await self._wait_for_vendor(order, vendor_order)
+            return
+        extra: dict[str, Any] = {}
+        if order.delivers_key and len(keys) < order.quantity:
+            extra["delivered_units"] = len(keys)
         order = await self._orders.transition(
             order.id,
             S.FULFILLED,
             keep_lease=True,
-            keys=keys if order.delivers_key else (),
+            keys=keys,
             vendor_order_id=vendor_order.order_id,
+            note=f"{len(keys)} of {order.quantity} delivered" if extra else None,
+            **extra,
         )
+        if order.delivered_units is not None:
+            await self._alert(
+                order,
+                __(
+                    "Order {id}: {vendor} delivered {delivered} of {quantity} units; the"
+                    " customer got the missing ones as shop credit."
+                ),
+                delivered=order.delivered_units,
+                quantity=order.quantity,
+            )
         await self._deliver(order)
 
-    async def _wait_for_vendor(self, order: Order, vendor_order_id: str) -> None:
+    async def _key_lost(self, order: Order, vendor_order: VendorOrder, exc: KeyLost) -> None:
+        """The vendor handed the key out once and we never stored it: a human decides."""
+        await self._orders.transition(
+            order.id,
+            S.FAILED,
+            vendor_order_id=vendor_order.order_id,
+            failure_reason=f"key lost: {exc.code or exc}",
+            note="key lost in transit",
+        )
+        await self._alert(
+            order,
+            __(
+                "Order {id}: the {vendor} key of vendor order {vendor_order} was downloaded"
+                " once but never reached our database (lost in transit). Nothing was bought"
+                " again; the customer waits. Recover the key from the vendor or refund."
+            ),
+            vendor_order=vendor_order.order_id,
+        )
+        with contextlib.suppress(TelegramForbiddenError):
+            await self._notifier.delayed(order)
+
+    async def _wait_for_vendor(self, order: Order, vendor_order: VendorOrder) -> None:
+        release = vendor_order.release_date
+        if release and order.release_date != release:
+            with contextlib.suppress(TelegramForbiddenError):
+                await self._notifier.preorder(order, release)
+            await self._orders.set_release_date(order.id, release)
         if order.state is S.PLACING:
             await self._orders.transition(
-                order.id, S.PROCESSING, due_in=self._poll_min, vendor_order_id=vendor_order_id
+                order.id,
+                S.PROCESSING,
+                due_in=self._poll_delay(order, release, 0),
+                vendor_order_id=vendor_order.order_id,
             )
         else:
-            await self._retry(order, None)
+            await self._retry(order, None, due_in=self._poll_delay(order, release, order.attempts))
+
+    def _poll_delay(self, order: Order, release: str | None, attempts: int) -> float:
+        """Poll fast at first; slowly for pre-orders; only as a safety net with webhooks."""
+        if release:
+            return self._preorder_poll
+        delay = self._backoff(attempts)
+        if self._vendor(order).pushes_updates:
+            return max(delay, self._webhook_poll)
+        return delay
 
     async def _deliver(self, order: Order) -> None:
         try:
@@ -188,58 +298,7 @@ class Fulfillment:
         order = await self._orders.transition(
             order.id, S.REFUNDING, keep_lease=True, failure_reason=reason, note=reason, **extra
         )
-        await self._refund(order)
-
-    async def _refund(self, order: Order) -> None:
-        assert order.telegram_charge_id is not None
-        refused = await self._refund_charge(order.user_id, order.telegram_charge_id)
-        if refused:
-            await self._orders.transition(order.id, S.FAILED, note=f"refund: {refused}")
-            await self._notifier.alert_admins(
-                __("Order {id}: the refund of {stars} Stars failed ({reason}). Refund it by hand."),
-                id=order.id,
-                stars=order.price_stars,
-                reason=refused,
-            )
-            return
-        # told before it is recorded: a crash in between repeats the (harmless) message
-        with contextlib.suppress(TelegramForbiddenError):
-            await self._notifier.refunded(order)
-        await self._orders.transition(order.id, S.REFUNDED, note="stars refunded")
-        log.info("order %s refunded (%s)", order.id, order.failure_reason)
-
-    async def refund_stray(self, payment: StrayPayment) -> None:
-        """Give back Stars that matched no open order (e.g. an invoice paid twice)."""
-        try:
-            refused = await self._refund_charge(payment.user_id, payment.charge_id)
-            if not refused:  # told before it is recorded, as everywhere
-                with contextlib.suppress(TelegramForbiddenError):
-                    await self._notifier.stray_refunded(payment.user_id)
-        except Exception:
-            log.exception("stray payment %s: refund failed, will retry", payment.charge_id)
-            await self._strays.retry_later(payment.charge_id, self._backoff(payment.attempts))
-            return
-        await self._strays.settle(payment.charge_id, refused or "refunded")
-        if refused:
-            template = __(
-                "A payment of {stars} Stars for order {id} matched no open order and"
-                " its refund failed ({reason}). Refund it by hand."
-            )
-        else:
-            template = __(
-                "A payment of {stars} Stars for order {id} matched no open order and was refunded."
-            )
-        await self._notifier.alert_admins(
-            template, stars=payment.amount, id=payment.invoice_payload, reason=refused
-        )
-
-    async def _refund_charge(self, user_id: int, charge_id: str) -> str | None:
-        """Refund a Stars charge; None when done (now or before), else Telegram's refusal."""
-        try:
-            await self._bot.refund_star_payment(user_id, charge_id)
-        except TelegramBadRequest as exc:
-            return None if _ALREADY_REFUNDED in exc.message else exc.message
-        return None
+        await self._refunds.refund_order(order)
 
     async def _vendor_trouble(self, order: Order, exc: VendorError) -> None:
         log.warning("order %s: %s", order.id, exc)
@@ -256,26 +315,32 @@ class Fulfillment:
             return
         await self._retry(order, str(exc))
 
-    async def _retry(self, order: Order, reason: str | None) -> None:
+    async def _retry(self, order: Order, reason: str | None, due_in: float | None = None) -> None:
         alerted = await self._alert_if_stuck(order, reason)
         await self._orders.reschedule(
-            order.id, due_in=self._backoff(order.attempts), note=reason, alerted=alerted
+            order.id,
+            due_in=self._backoff(order.attempts) if due_in is None else due_in,
+            note=reason,
+            alerted=alerted,
         )
 
     async def _alert_if_stuck(self, order: Order, reason: str | None) -> bool:
-        """Tell the admins once when an order has made no progress for too long."""
+        """Tell the admins once when an order has made no progress for too long (a
+        pre-order waits for its release date: that is progress as planned)."""
         age = time.time() - order.updated_at
-        if age <= self._stuck_after or order.alerted:
+        if age <= self._stuck_after or order.alerted or order.release_date:
             return False
-        await self._notifier.alert_admins(
+        await self._alert(
+            order,
             __("Order {id} ({vendor}) has been {state} for {minutes} min; last problem: {reason}."),
-            id=order.id,
-            vendor=order.vendor,
             state=lazy_state_label(order.state),
             minutes=round(age / 60),
             reason=reason or order.failure_reason or "-",
         )
         return True
+
+    async def _alert(self, order: Order, template: Any, **values: Any) -> None:
+        await self._notifier.alert_admins(template, id=order.id, vendor=order.vendor, **values)
 
     def _backoff(self, attempts: int) -> float:
         return float(min(self._poll_max, self._poll_min * 1.5**attempts))

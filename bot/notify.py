@@ -6,6 +6,7 @@ import html
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiogram import Bot
 from aiogram.types import (
@@ -16,6 +17,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.media_group import MediaGroupBuilder
 from babel.support import LazyProxy
 
 from bot.i18n import pick_locale
@@ -25,6 +27,11 @@ from storage.users import UserRepo
 
 log = logging.getLogger(__name__)
 COPY_LIMIT = 256  # Bot API: CopyTextButton.text is 1-256 characters
+ALBUM_LIMIT = 10  # Bot API: sendMediaGroup takes 2-10 items
+# failure_reason prefixes: what the customer is told about a refund
+SOLD_OUT = "sold_out"
+REFUSED = "refused"
+CANCELLED = "cancelled"
 
 
 class Notifier:
@@ -44,35 +51,60 @@ class Notifier:
             yield
 
     async def send_keys(self, order: Order, keys: Sequence[Key]) -> None:
+        """All of an order's keys together: text keys in one message (each copyable),
+        image keys as photos (an album when there are several), the caption naming it."""
         async with self.speaking_to(order.user_id):
             header = _("🎉 Order #{id} is ready: <b>{title}</b>").format(
                 id=short_id(order), title=html.escape(order.title)
             )
-            for number, key in enumerate(keys, start=1):
-                label = header if len(keys) == 1 else f"{header} ({number}/{len(keys)})"
-                await self._send_key(order.chat_id, label, key)
+            if order.delivered_units is not None:
+                header += "\n" + _(
+                    "Only {delivered} of {quantity} arrived; {credit} went to your shop credit"
+                    " for your next purchase."
+                ).format(
+                    delivered=order.delivered_units,
+                    quantity=order.quantity,
+                    credit=stars(order.unit_stars * (order.quantity - order.delivered_units)),
+                )
+            texts = [str(key.value) for key in keys if key.kind == "text"]
+            images = [key.value for key in keys if isinstance(key.value, bytes)]
+            if texts:
+                await self._send_text_keys(order.chat_id, header, texts)
+            for start in range(0, len(images), ALBUM_LIMIT):
+                await self._send_images(order.chat_id, header, images[start : start + ALBUM_LIMIT])
 
-    async def _send_key(self, chat_id: int, header: str, key: Key) -> None:
-        if key.kind == "image" and isinstance(key.value, bytes):
-            extension = key.mime.rpartition("/")[2] or "png"
-            await self._bot.send_photo(
-                chat_id,
-                BufferedInputFile(key.value, filename=f"key.{extension}"),
-                caption=header,
+    async def _send_text_keys(self, chat_id: int, header: str, keys: list[str]) -> None:
+        if len(keys) == 1:
+            body = _("Your key (tap to copy):\n<code>{key}</code>").format(key=html.escape(keys[0]))
+        else:
+            body = _("Your keys (tap one to copy it):") + "".join(
+                f"\n{number}. <code>{html.escape(key)}</code>"
+                for number, key in enumerate(keys, start=1)
             )
-            return
-        value = str(key.value)
-        text = _("{header}\n\nYour key (tap to copy):\n<code>{key}</code>").format(
-            header=header, key=html.escape(value)
-        )
-        markup = None
-        if len(value) <= COPY_LIMIT:
-            button = InlineKeyboardButton(
-                text=_("📋 Copy key"), copy_text=CopyTextButton(text=value)
-            )
-            markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    text=_("📋 Copy key") + (f" {number}" if len(keys) > 1 else ""),
+                    copy_text=CopyTextButton(text=key),
+                )
+            ]
+            for number, key in enumerate(keys, start=1)
+            if len(key) <= COPY_LIMIT
+        ]
+        markup = InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None
         # not protect_content: some clients then refuse to copy the text, and copying is the point
-        await self._bot.send_message(chat_id, text, reply_markup=markup)
+        await self._bot.send_message(chat_id, f"{header}\n\n{body}", reply_markup=markup)
+
+    async def _send_images(self, chat_id: int, caption: str, keys: list[bytes]) -> None:
+        files = [BufferedInputFile(image, filename=f"key-{n}.png") for n, image in enumerate(keys)]
+        if len(files) == 1:
+            await self._bot.send_photo(chat_id, files[0], caption=caption)
+            return
+        album = MediaGroupBuilder(caption=caption)  # the caption goes on the first photo
+        for file in files:
+            album.add_photo(media=file)
+        media: list[Any] = album.build()  # aiogram's builder types lag its own method's
+        await self._bot.send_media_group(chat_id, media)
 
     async def topped_up(self, order: Order) -> None:
         async with self.speaking_to(order.user_id):
@@ -89,16 +121,49 @@ class Notifier:
 
     async def refunded(self, order: Order) -> None:
         async with self.speaking_to(order.user_id):
+            reason = (order.failure_reason or "").partition(":")[0]
+            title = html.escape(order.title)
+            if reason == SOLD_OUT:
+                why = _("The supplier has no <b>{title}</b> left at our price (order #{id}).")
+            elif reason == CANCELLED:
+                why = _("The supplier cancelled order #{id} (<b>{title}</b>).")
+            else:
+                why = _("The vendor could not complete order #{id} (<b>{title}</b>).")
+            lines = ["😔 " + why.format(id=short_id(order), title=title)]
+            if order.charged_stars:
+                lines.append(
+                    _("We refunded {stars} to your Telegram balance.").format(
+                        stars=stars(order.charged_stars)
+                    )
+                )
+            if order.credit_stars:
+                lines.append(
+                    _("{stars} went back to your shop credit.").format(
+                        stars=stars(order.credit_stars)
+                    )
+                )
+            await self._bot.send_message(order.chat_id, "\n".join(lines))
+
+    async def preorder(self, order: Order, release_date: str) -> None:
+        async with self.speaking_to(order.user_id):
             await self._bot.send_message(
                 order.chat_id,
                 _(
-                    "😔 The vendor could not complete order #{id} (<b>{title}</b>).\n"
-                    "We refunded {stars} to your Telegram balance."
+                    "🗓 Order #{id} (<b>{title}</b>) is a pre-order. The key is released on"
+                    " {date}; we will send it here as soon as it comes."
                 ).format(
-                    id=short_id(order),
-                    title=html.escape(order.title),
-                    stars=stars(order.price_stars),
+                    id=short_id(order), title=html.escape(order.title), date=release_date[:10]
                 ),
+            )
+
+    async def delayed(self, order: Order) -> None:
+        async with self.speaking_to(order.user_id):
+            await self._bot.send_message(
+                order.chat_id,
+                _(
+                    "⏳ Order #{id} (<b>{title}</b>) is delayed: our team is sorting it out"
+                    " with the supplier and will get back to you."
+                ).format(id=short_id(order), title=html.escape(order.title)),
             )
 
     async def stray_refunded(self, user_id: int) -> None:

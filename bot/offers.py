@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -30,6 +30,12 @@ class LiveOffer:
     offer: Offer
     vendor: VendorOffer | None
     availability: Availability
+
+    @property
+    def max_units(self) -> int:
+        """How many the customer may buy at once now: the catalog's limit, within stock."""
+        stock = self.vendor.stock if self.vendor else None
+        return max(1, min(self.offer.max_quantity, stock if stock is not None else 10**9))
 
     @property
     def required_fields(self) -> tuple[str, ...]:
@@ -71,6 +77,14 @@ class OfferService:
             log.warning("offer %s: vendor check failed: %s", offer.sku, exc)
             return LiveOffer(offer, None, Availability.UNKNOWN)
         return _judge(offer, value)
+
+    async def refresh(self, vendor: str, offer_ids: Iterable[str]) -> None:
+        """A vendor said these changed (a webhook): ask again now, for the next customer."""
+        for offer_id in offer_ids:
+            key = (vendor, offer_id)
+            if key in self._cache:
+                del self._cache[key]
+                self._fetch(key)
 
     def _fetch(self, key: tuple[str, str]) -> asyncio.Task[VendorOffer | None]:
         task = self._inflight.get(key)

@@ -44,7 +44,12 @@ class Worker:
         self._concurrency = concurrency
         self._owner = f"{socket.gethostname()}:{os.getpid()}"
         self._wake = asyncio.Event()
+        self._last_round = 0.0
         self._running: set[asyncio.Task[None]] = set()
+
+    def alive(self, now: float) -> bool:
+        """Has the loop come round lately (for /health)?"""
+        return now - self._last_round < max(30.0, 3 * self._idle)
 
     def wake(self) -> None:
         """Something became due now (a payment arrived): do not wait for the next round."""
@@ -56,6 +61,7 @@ class Worker:
         try:
             while True:
                 self._wake.clear()
+                self._last_round = time.time()
                 if time.monotonic() >= next_housekeeping:
                     await self._tidy_up()
                     next_housekeeping = time.monotonic() + self._housekeeping

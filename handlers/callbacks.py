@@ -20,10 +20,12 @@ class CategoryCb(CallbackData, prefix="c"):
 class OfferCb(CallbackData, prefix="o"):
     sku: str
     refresh: bool = False
+    qty: int = 1  # the quantity picked on the card
 
 
 class BuyCb(CallbackData, prefix="b"):
     sku: str
+    qty: int = 1
 
 
 class FormCb(CallbackData, prefix="f"):

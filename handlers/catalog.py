@@ -82,11 +82,13 @@ async def show_offer(
         await query.answer(_("This offer is not sold any more."), show_alert=True)
         return
     live = await offers.live(offer, fresh=callback_data.refresh)
-    text, markup = await offer_view(catalog, live)
+    text, markup = await offer_view(catalog, live, callback_data.qty)
     await edit_or_send(query, text, markup)
 
 
-async def offer_view(catalog: Catalog, live: LiveOffer) -> tuple[str, InlineKeyboardMarkup]:
+async def offer_view(
+    catalog: Catalog, live: LiveOffer, qty: int = 1
+) -> tuple[str, InlineKeyboardMarkup]:
     offer = live.offer
     availability = {
         Availability.AVAILABLE: _("✅ In stock"),
@@ -100,8 +102,14 @@ async def offer_view(catalog: Catalog, live: LiveOffer) -> tuple[str, InlineKeyb
         _("Price: {price}").format(price=stars(offer.price_stars)),
         _("Availability: {availability}").format(availability=availability),
     ]
+    if live.vendor is not None and live.vendor.release_date:
+        lines.append(
+            _("🗓 Pre-order: released on {date}").format(date=live.vendor.release_date[:10])
+        )
     can_buy = live.availability is Availability.AVAILABLE
-    return "\n".join(lines), keyboards.offer_card(offer, catalog.category_of(offer), can_buy)
+    qty = min(max(qty, 1), live.max_units)  # a forged or stale quantity is clamped
+    markup = keyboards.offer_card(offer, catalog.category_of(offer), can_buy, qty, live.max_units)
+    return "\n".join(lines), markup
 
 
 __all__ = ["offer_view", "router"]

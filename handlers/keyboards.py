@@ -98,18 +98,45 @@ def category_menu(category: Category, page: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def offer_card(offer: Offer, category: Category, can_buy: bool) -> InlineKeyboardMarkup:
+def offer_card(
+    offer: Offer, category: Category, can_buy: bool, qty: int = 1, max_units: int = 1
+) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    if can_buy:
-        builder.row(
-            InlineKeyboardButton(
-                text=_("🛒 Buy for {price}").format(price=stars(offer.price_stars)),
-                callback_data=BuyCb(sku=offer.sku).pack(),
+    if can_buy and max_units > 1:  # pick how many with buttons: − n +
+        row = []
+        if qty > 1:
+            row.append(
+                InlineKeyboardButton(
+                    text="➖", callback_data=OfferCb(sku=offer.sku, qty=qty - 1).pack()
+                )
             )
+        row.append(
+            InlineKeyboardButton(
+                text=_("{count} pcs").format(count=qty),
+                callback_data=OfferCb(sku=offer.sku, qty=qty).pack(),
+            )
+        )
+        if qty < max_units:
+            row.append(
+                InlineKeyboardButton(
+                    text="➕", callback_data=OfferCb(sku=offer.sku, qty=qty + 1).pack()
+                )
+            )
+        builder.row(*row)
+    if can_buy:
+        price = stars(offer.price_stars * qty)
+        text = (
+            _("🛒 Buy for {price}").format(price=price)
+            if qty == 1
+            else _("🛒 Buy {count} for {price}").format(count=qty, price=price)
+        )
+        builder.row(
+            InlineKeyboardButton(text=text, callback_data=BuyCb(sku=offer.sku, qty=qty).pack())
         )
     builder.row(
         InlineKeyboardButton(
-            text=_("🔄 Refresh"), callback_data=OfferCb(sku=offer.sku, refresh=True).pack()
+            text=_("🔄 Refresh"),
+            callback_data=OfferCb(sku=offer.sku, refresh=True, qty=qty).pack(),
         ),
         InlineKeyboardButton(
             text="« " + category.title, callback_data=CategoryCb(key=category.key).pack()

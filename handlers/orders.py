@@ -10,6 +10,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import format_datetime
 
 from bot.notify import Notifier
@@ -17,6 +18,7 @@ from bot.texts import field_label, short_id, stars, state_label
 from handlers import keyboards
 from handlers.callbacks import OrderCb, OrdersCb
 from handlers.replies import edit_or_send
+from storage.credit import CreditRepo
 from storage.models import Order, OrderState
 from storage.orders import OrderRepo
 
@@ -32,19 +34,45 @@ def router() -> Router:
     return r
 
 
-async def list_command(message: Message, orders: OrderRepo) -> None:
+async def list_command(message: Message, orders: OrderRepo, credit: CreditRepo) -> None:
     assert message.from_user is not None
-    text, markup = await _orders_page(orders, message.from_user.id, 0)
+    text, markup = await _orders_page(orders, credit, message.from_user.id, 0)
     await message.answer(text, reply_markup=markup)
 
 
-async def list_page(query: CallbackQuery, callback_data: OrdersCb, orders: OrderRepo) -> None:
-    text, markup = await _orders_page(orders, query.from_user.id, callback_data.page)
+async def list_page(
+    query: CallbackQuery, callback_data: OrdersCb, orders: OrderRepo, credit: CreditRepo
+) -> None:
+    text, markup = await _orders_page(orders, credit, query.from_user.id, callback_data.page)
     await edit_or_send(query, text, markup)
 
 
+_CREDIT_REASONS = {
+    "partial": __("units the vendor did not deliver"),
+    "spent": __("spent on an order"),
+    "returned": __("unpaid order cancelled"),
+    "refund": __("order refunded"),
+}
+
+
+async def _credit_lines(credit: CreditRepo, user_id: int) -> list[str]:
+    """The customer's shop credit and its latest moves (nothing if they never had any)."""
+    entries = await credit.entries(user_id, limit=5)
+    if not entries:
+        return []
+    lines = [_("💰 Shop credit: {stars}").format(stars=stars(await credit.balance(user_id)))]
+    for entry in entries:
+        reason = _CREDIT_REASONS.get(entry.reason)
+        sign = "+" if entry.delta > 0 else "−"
+        lines.append(
+            f"  {sign}{abs(entry.delta)} ⭐ · {reason if reason else entry.reason}"
+            + (f" · #{entry.order_id[:8].upper()}" if entry.order_id else "")
+        )
+    return lines
+
+
 async def _orders_page(
-    orders: OrderRepo, user_id: int, page: int
+    orders: OrderRepo, credit: CreditRepo, user_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     total = await orders.count_for_user(user_id)
     pages = max(1, -(-total // keyboards.ORDERS_PAGE_SIZE))
@@ -53,6 +81,9 @@ async def _orders_page(
         user_id, limit=keyboards.ORDERS_PAGE_SIZE, offset=page * keyboards.ORDERS_PAGE_SIZE
     )
     text = _("🧾 Your orders:") if shown else _("You have no orders yet.")
+    credit_lines = await _credit_lines(credit, user_id)
+    if credit_lines:
+        text = "\n".join([*credit_lines, "", text])
     return text, keyboards.orders_list(shown, page, pages)
 
 
@@ -74,6 +105,18 @@ async def show_order(
         _("Price: {price}").format(price=stars(order.price_stars)),
         _("Status: {status}").format(status=state_label(order.state)),
     ]
+    if order.quantity > 1:
+        lines.insert(2, _("Quantity: {count}").format(count=order.quantity))
+    if order.credit_stars:
+        lines.append(_("Paid from shop credit: {stars}").format(stars=stars(order.credit_stars)))
+    if order.delivered_units is not None:
+        lines.append(
+            _("Delivered {delivered} of {count}; the rest became shop credit.").format(
+                delivered=order.delivered_units, count=order.quantity
+            )
+        )
+    if order.release_date and order.state is OrderState.PROCESSING:
+        lines.append(_("🗓 Pre-order: released on {date}").format(date=order.release_date[:10]))
     lines += [
         f"{field_label(name)}: <code>{html.escape(value)}</code>"
         for name, value in order.customer_fields.items()

@@ -22,9 +22,10 @@ from bot.catalog import Catalog
 from bot.checkout import STARS, Checkout
 from bot.offers import Availability, OfferService
 from bot.texts import field_label, short_id, stars
+from bot.worker import Worker
 from handlers import keyboards
 from handlers.callbacks import BuyCb, FormCb, InvoiceCancelCb
-from storage.models import DEFAULT_FIELD_PATTERN, Order
+from storage.models import DEFAULT_FIELD_PATTERN, Order, OrderState
 
 INVOICE_TITLE_LIMIT = 32  # Bot API: sendInvoice title is 1-32 characters
 
@@ -55,22 +56,28 @@ async def buy(
     catalog: Catalog,
     offers: OfferService,
     checkout: Checkout,
+    worker: Worker,
 ) -> None:
     offer = catalog.offer(callback_data.sku)
     live = await offers.live(offer) if offer else None
     if live is None or live.availability is not Availability.AVAILABLE:
         await query.answer(_("Sorry, this offer cannot be bought right now."), show_alert=True)
         return
+    qty = callback_data.qty
+    if not 1 <= qty <= live.max_units:  # a forged or stale button
+        await query.answer(
+            _("You can buy up to {count} at once.").format(count=live.max_units), show_alert=True
+        )
+        return
     await query.answer()
     await state.clear()
     required = list(live.required_fields)
     if not required:
-        await _send_invoice(
-            query, await checkout.open_order(query.from_user.id, _chat_id(query), live, {})
-        )
+        order = await checkout.open_order(query.from_user.id, _chat_id(query), live, {}, qty)
+        await _bill(query, order, worker)
         return
     await state.set_state(Purchase.entering)
-    await state.update_data(sku=live.offer.sku, required=required, values={})
+    await state.update_data(sku=live.offer.sku, required=required, values={}, qty=qty)
     await _ask(query, live.offer.pattern_for(required[0]), required[0])
 
 
@@ -104,14 +111,15 @@ async def take_field(message: Message, state: FSMContext, catalog: Catalog) -> N
         )
         return
     await state.set_state(Purchase.confirming)
+    total = offer.price_stars * data.get("qty", 1)
     details = "\n".join(
         f"{field_label(field)}: <code>{html.escape(values[field])}</code>" for field in required
     )
     await message.answer(
         _("Please check your order:\n<b>{title}</b>\n{details}\nPrice: {price}").format(
-            title=html.escape(offer.title), details=details, price=stars(offer.price_stars)
+            title=html.escape(offer.title), details=details, price=stars(total)
         ),
-        reply_markup=keyboards.confirm_form(offer.price_stars),
+        reply_markup=keyboards.confirm_form(total),
     )
 
 
@@ -141,6 +149,7 @@ async def pay(
     catalog: Catalog,
     offers: OfferService,
     checkout: Checkout,
+    worker: Worker,
 ) -> None:
     data = await state.get_data()
     await state.clear()
@@ -152,8 +161,10 @@ async def pay(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-    order = await checkout.open_order(query.from_user.id, _chat_id(query), live, data["values"])
-    await _send_invoice(query, order)
+    order = await checkout.open_order(
+        query.from_user.id, _chat_id(query), live, data["values"], data.get("qty", 1)
+    )
+    await _bill(query, order, worker)
 
 
 async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
@@ -203,27 +214,42 @@ def _prompt(pattern: str, name: str) -> str:
     return _("Please enter your {label}:").format(label=field_label(name))
 
 
-async def _send_invoice(query: CallbackQuery, order: Order) -> None:
+async def _bill(query: CallbackQuery, order: Order, worker: Worker) -> None:
+    """The Stars invoice for what the shop credit did not cover; nothing to pay when it
+    covered everything (the order is already paid: the worker starts at once)."""
     assert query.bot is not None
-    title = (
-        order.title
-        if len(order.title) <= INVOICE_TITLE_LIMIT
-        else (order.title[: INVOICE_TITLE_LIMIT - 1] + "…")
-    )
-    details = ", ".join(f"{field_label(k)} {v}" for k, v in order.customer_fields.items())
-    description = _("Order #{id}").format(id=short_id(order)) + (f" · {details}" if details else "")
+    if order.state is OrderState.PAID:
+        worker.wake()
+        await query.bot.send_message(
+            order.chat_id,
+            _(
+                "💫 Order #{id} is paid from your shop credit ({stars}). We are getting"
+                " <b>{title}</b> for you; it will arrive in this chat in a moment."
+            ).format(
+                id=short_id(order), stars=stars(order.credit_stars), title=html.escape(order.title)
+            ),
+        )
+        return
+    name = order.title if order.quantity == 1 else f"{order.quantity} × {order.title}"
+    title = name if len(name) <= INVOICE_TITLE_LIMIT else name[: INVOICE_TITLE_LIMIT - 1] + "…"
+    details = [f"{field_label(k)} {v}" for k, v in order.customer_fields.items()]
+    if order.credit_stars:
+        details.append(
+            _("{stars} paid from your shop credit").format(stars=stars(order.credit_stars))
+        )
+    description = _("Order #{id}").format(id=short_id(order)) + "".join(f" · {d}" for d in details)
     await query.bot.send_invoice(
         chat_id=order.chat_id,
         title=title,
         description=description[:255],
         payload=order.id,
         currency=STARS,
-        prices=[LabeledPrice(label=title, amount=order.price_stars)],
+        prices=[LabeledPrice(label=title, amount=order.charged_stars)],
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[
                 [
                     InlineKeyboardButton(
-                        text=_("Pay {price}").format(price=stars(order.price_stars)), pay=True
+                        text=_("Pay {price}").format(price=stars(order.charged_stars)), pay=True
                     )
                 ],
                 [

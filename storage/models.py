@@ -67,8 +67,9 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.AWAITING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
     S.CANCELLED: frozenset({S.PAID}),  # a payment that raced a cancel is still honoured
     S.PAID: frozenset({S.PLACING, S.REFUNDING}),
-    S.PLACING: frozenset({S.PROCESSING, S.FULFILLED, S.REFUNDING}),
-    S.PROCESSING: frozenset({S.FULFILLED, S.REFUNDING}),
+    # FAILED from these: a key the vendor handed out once was lost in transit (G2A)
+    S.PLACING: frozenset({S.PROCESSING, S.FULFILLED, S.REFUNDING, S.FAILED}),
+    S.PROCESSING: frozenset({S.FULFILLED, S.REFUNDING, S.FAILED}),
     S.FULFILLED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset(),
     S.REFUNDING: frozenset({S.REFUNDED, S.FAILED}),

@@ -209,6 +209,12 @@ class OrderRepo:
             (vendor_order_id, order_id, S.PLACING),
         )
 
+    async def set_release_date(self, order_id: str, release_date: str) -> None:
+        """A pre-order's release date, once the customer has been told it."""
+        await self._db.execute(
+            "UPDATE orders SET release_date = ? WHERE id = ?", (release_date, order_id)
+        )
+
     async def record_vendor_event(
         self, vendor: str, event_order: str, reference: str | None, status: str, updated_at: str
     ) -> Order | None:

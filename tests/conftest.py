@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -56,7 +57,16 @@ def shop_env(tmp_path: Path, tg: FakeTelegram, sim: CodeGamesSimulator) -> dict[
         "OFFER_CACHE_SECONDS": "30",
         "WORKER_LEASE_SECONDS": "2",
         "VENDOR_TIMEOUT_SECONDS": "3",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(free_port()),
     }
+
+
+def free_port() -> int:
+    """A port nobody listens on now, for the bot's HTTP server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

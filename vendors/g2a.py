@@ -37,7 +37,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -450,8 +450,9 @@ _FILTERS = {
 def _param(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.strftime(_DATETIME_FORMAT)
+    if isinstance(value, datetime):  # G2A's time is UTC; a naive datetime is taken as UTC
+        utc = value.astimezone(UTC) if value.tzinfo else value
+        return utc.strftime(_DATETIME_FORMAT)
     return str(value)
 
 

@@ -20,8 +20,11 @@ async def test_refused_refund_is_escalated_to_the_admins_without_the_key(tg, sim
     tg.fail_next("refundStarPayment", "Bad Request: CHARGE_NOT_FOUND")
     user = tg.user(4002)
     order_id = await paid_order(tg, user, "Sandbox", "Sandbox: always cancelled")
-    alert = await tg.wait_for("sendMessage", where=lambda c: c.params["chat_id"] == -100500)
-    assert order_id in alert.params["text"] and "by hand" in alert.params["text"]
+    alert = await tg.wait_for(
+        "sendMessage",
+        where=lambda c: c.params["chat_id"] == -100500 and "by hand" in c.params["text"],
+    )
+    assert order_id in alert.params["text"]
     order = await settled(orders, order_id, OrderState.FAILED)
     assert order.telegram_charge_id and not tg.charges[order.telegram_charge_id].refunded
 

@@ -222,6 +222,7 @@ class FakeTelegram:
             "getMe": lambda _: BOT_USER,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendMediaGroup": self._send_media_group,
             "sendDocument": self._send_document,
             "sendInvoice": self._send_invoice,
             "copyMessage": self._copy_message,
@@ -487,6 +488,20 @@ class FakeTelegram:
     def _send_photo(self, params: Json) -> Json:
         stored = self._store_file(params["photo"])
         return self._create(params, "photo", _CAPTION_KEYS, file=stored).to_dict()
+
+    def _send_media_group(self, params: Json) -> list[Json]:
+        """An album: one photo message per item, the caption where an item carries one."""
+        media = params["media"]
+        if not 2 <= len(media) <= 10:
+            raise ApiError("Bad Request: wrong number of media in the album (2-10)")
+        sent = []
+        for item in media:
+            if item.get("type") != "photo":
+                raise ApiError("Bad Request: this fake supports albums of photos only")
+            stored = self._store_file(item["media"])
+            single = {"chat_id": params["chat_id"], **item}
+            sent.append(self._create(single, "photo", _CAPTION_KEYS, file=stored).to_dict())
+        return sent
 
     def _send_document(self, params: Json) -> Json:
         stored = self._store_file(params["document"])

@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -39,6 +39,7 @@ from vendors.g2a import (
     Product,
     ProductPage,
     _classify,
+    _param,
     decode_key,
     open_vendor,
 )
@@ -534,6 +535,13 @@ def test_seed_shapes_parse():
     assert paid.status is True and paid.transaction_id == "77"
     assert not OrderKey.model_validate({"key": "AAAA"}).is_file
     assert OrderKey.model_validate({"key": "AAAA", "isFile": True}).is_file
+
+
+def test_filter_values():
+    berlin = timezone(timedelta(hours=2))
+    assert _param(datetime(2024, 5, 1, 12, 0, tzinfo=berlin)) == "2024-05-01 10:00:00"
+    assert _param(datetime(2024, 5, 1, 12, 0)) == "2024-05-01 12:00:00"
+    assert (_param(True), _param(False), _param(5), _param(1.5)) == ("true", "false", "5", "1.5")
 
 
 def test_file_keys():
