@@ -114,6 +114,7 @@ class Fulfillment:
             quantity=order.quantity,
             key_type=order.key_type,
             variant=order.variant,
+            max_price=order.max_vendor_price,
             resumed=resumed,
             vendor_order_id=order.vendor_order_id,
             placed_at=order.updated_at,

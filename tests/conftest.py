@@ -20,9 +20,14 @@ from bot.config import PROJECT_ROOT, Settings
 from storage import Database, KeyCipher, OrderRepo
 from tests.support.fake_telegram import FakeTelegram
 from vendors.simulators.codegames import DEFAULT_OFFERS, CodeGamesSimulator
+from vendors.simulators.g2a import G2ASimulator
+from vendors.simulators.kinguin import KinguinSimulator
+from vendors.simulators.kinguin_integration import KinguinIntegrationSimulator
 
 TOKEN = "123456:TEST-token"
 VENDOR_KEY = "test-vendor-key"
+WEBHOOK_SECRET = "test-webhook-secret"
+G2A_HASH = "test-g2a-hash"
 FAST_PROCESSING = 0.3
 
 
@@ -41,8 +46,42 @@ async def sim() -> AsyncIterator[CodeGamesSimulator]:
 
 
 @pytest.fixture
-def shop_env(tmp_path: Path, tg: FakeTelegram, sim: CodeGamesSimulator) -> dict[str, str]:
+async def kinguin() -> AsyncIterator[KinguinSimulator]:
+    """Kinguin ESA; its webhooks go to the shop's HTTP server (see shop_env)."""
+    async with KinguinSimulator(api_key=VENDOR_KEY, webhook_secret=WEBHOOK_SECRET) as simulator:
+        for product in simulator.products.values():
+            product.processing_seconds = FAST_PROCESSING
+        yield simulator
+
+
+@pytest.fixture
+async def integration() -> AsyncIterator[KinguinIntegrationSimulator]:
+    async with KinguinIntegrationSimulator(api_key=VENDOR_KEY) as simulator:
+        for product in simulator.products.values():
+            product.pending_seconds = FAST_PROCESSING
+        yield simulator
+
+
+@pytest.fixture
+async def g2a() -> AsyncIterator[G2ASimulator]:
+    async with G2ASimulator(api_hash=G2A_HASH, api_key=VENDOR_KEY) as simulator:
+        for product in simulator.products.values():
+            product.processing_seconds = FAST_PROCESSING
+        yield simulator
+
+
+@pytest.fixture
+def shop_env(
+    tmp_path: Path,
+    tg: FakeTelegram,
+    sim: CodeGamesSimulator,
+    kinguin: KinguinSimulator,
+    integration: KinguinIntegrationSimulator,
+    g2a: G2ASimulator,
+) -> dict[str, str]:
     """The environment a shop owner would set, pointed at the fakes."""
+    port = free_port()
+    kinguin.webhook_url = f"http://127.0.0.1:{port}/webhooks/kinguin"
     return {
         "BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": tg.url,
@@ -58,7 +97,15 @@ def shop_env(tmp_path: Path, tg: FakeTelegram, sim: CodeGamesSimulator) -> dict[
         "WORKER_LEASE_SECONDS": "2",
         "VENDOR_TIMEOUT_SECONDS": "3",
         "HTTP_HOST": "127.0.0.1",
-        "HTTP_PORT": str(free_port()),
+        "HTTP_PORT": str(port),
+        "KINGUIN_API_URL": str(kinguin.base_url),
+        "KINGUIN_API_KEY": VENDOR_KEY,
+        "KINGUIN_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "KINGUIN_INTEGRATION_API_URL": str(integration.base_url),
+        "KINGUIN_INTEGRATION_API_KEY": VENDOR_KEY,
+        "G2A_API_URL": str(g2a.base_url),
+        "G2A_API_HASH": G2A_HASH,
+        "G2A_API_KEY": VENDOR_KEY,
     }
 
 

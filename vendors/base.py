@@ -93,11 +93,12 @@ class VendorOffer:
 class PlaceOrder:
     reference: str  # our order id, the vendor's idempotency key where it has one
     offer_id: str
-    price: float  # the most we pay per unit
+    price: float  # per unit, as quoted when the customer paid
     customer_fields: Mapping[str, str] = field(default_factory=dict)
     quantity: int = 1
     key_type: str | None = None  # "text": ask for text keys only
     variant: str | None = None  # the vendor's own sub-offer, where the catalog names one
+    max_price: float | None = None  # the most we pay per unit (the catalog's max_vendor_price)
     # Set when an earlier attempt may have gone through (its answer was lost, or we crashed):
     resumed: bool = False
     vendor_order_id: str | None = None  # what an earlier attempt remembered

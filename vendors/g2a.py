@@ -387,7 +387,8 @@ class G2AVendor(Vendor):
             if details.status.lower() == "complete":
                 return _vendor_order(order.vendor_order_id, details)
             return await self._pay(order.vendor_order_id, details.price, details.currency)
-        body = {"product_id": order.offer_id, "currency": CURRENCY, "max_price": order.price}
+        limit = order.max_price if order.max_price is not None else order.price
+        body = {"product_id": order.offer_id, "currency": CURRENCY, "max_price": limit}
         # money-free, yet not repeated automatically: a repeat would only add an orphan
         created = await self._http.send("POST", "/v1/order", CreatedOrder, json_body=body)
         log.info("g2a order %s created for %s (unpaid)", created.order_id, order.reference)

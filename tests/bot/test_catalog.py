@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import Catalog, CatalogError, load_catalog_file
+from bot.catalog import Catalog, CatalogError, check_against_vendors, load_catalog_file
 from bot.config import PROJECT_ROOT
+from vendors import REGISTRY
+from vendors.codegames import CodeGamesVendor
+from vendors.g2a import G2AVendor
+from vendors.kinguin import KinguinVendor
 
 GOOD = """
 [[offers]]
@@ -26,7 +30,8 @@ def write(tmp_path, text):
 
 
 def test_shipped_catalog_loads_and_paginates():
-    offers = load_catalog_file(PROJECT_ROOT / "catalog.toml", ["codegames"])
+    offers = load_catalog_file(PROJECT_ROOT / "catalog.toml", REGISTRY)
+    assert {offer.vendor for offer in offers} == set(REGISTRY)  # every vendor is shown
     catalog = Catalog(offers)
     gift_cards = next(c for c in catalog.categories if c.title == "Gift cards")
     assert len(gift_cards.offers) > 8  # the example exercises pagination
@@ -64,3 +69,49 @@ def test_duplicate_sku(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(CatalogError, match="cannot read"):
         load_catalog_file(tmp_path / "nope.toml", ["codegames"])
+
+
+KINGUIN = GOOD.replace('vendor = "codegames"', 'vendor = "kinguin"').replace("3001", '"1949"')
+
+
+@pytest.fixture
+async def vendors():
+    opened = {
+        "codegames": CodeGamesVendor("http://127.0.0.1:9", None),
+        "kinguin": KinguinVendor("http://127.0.0.1:9", None),
+        "g2a": G2AVendor("http://127.0.0.1:9", "hash", "key"),
+    }
+    yield opened
+    for vendor in opened.values():
+        await vendor.aclose()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (KINGUIN + "max_quantity = 10\n", "offers[0].max_quantity: kinguin sells at most 9"),
+        (GOOD + "max_quantity = 2\n", "offers[0].max_quantity: codegames sells at most 1"),
+        (
+            KINGUIN.replace('"1949"', '"abc"'),
+            "catalog.toml:5: offers[0].vendor_offer_id: a Kinguin",
+        ),
+        (GOOD + 'kinguin_offer_id = "5f7e"\n', "offers[0].kinguin_offer_id: only for"),
+        (GOOD + 'key_type = "text"\n', "offers[0].key_type: codegames has no key types"),
+    ],
+)
+async def test_what_only_the_vendor_knows_is_checked_at_start(tmp_path, vendors, text, expected):
+    path = write(tmp_path, text)
+    offers = load_catalog_file(path, vendors)
+    with pytest.raises(CatalogError) as raised:
+        check_against_vendors(path, offers, vendors)
+    assert expected in str(raised.value) and str(path) in str(raised.value)
+
+
+async def test_kinguin_takes_up_to_nine_and_either_id(tmp_path, vendors):
+    text = (
+        KINGUIN
+        + "max_quantity = 9\n"
+        + KINGUIN.replace("steam-5", "v2").replace('"1949"', '"64b7f0c2a1e4d5f6a7b8c9d0"')
+    )
+    path = write(tmp_path, text)
+    check_against_vendors(path, load_catalog_file(path, vendors), vendors)
