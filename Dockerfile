@@ -1,5 +1,5 @@
 # The storefront bot. Build: docker build -t storefront .
-# Run:   docker run -e BOT_TOKEN=123:abc -v storefront-data:/data storefront
+# Run:   docker run -e BOT_TOKEN=123:abc -p 8080:8080 -v storefront-data:/data storefront
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -24,5 +24,7 @@ RUN scripts/install.sh && chown -R shop:shop /app
 
 USER shop
 VOLUME ["/data"]
+# Vendor webhooks (POST /webhooks/kinguin) and GET /health: HTTP_PORT
+EXPOSE 8080
 # The same entry command CI runs (.ci/run checks it refuses to start without BOT_TOKEN).
 CMD [".venv/bin/python", "-m", "bot"]

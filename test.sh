@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install.sh --dev
-exec .venv/bin/python -m pytest "$@"
+# independent tests run concurrently, one worker per core (PYTEST_WORKERS=0: in-process)
+exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" "$@"

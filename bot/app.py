@@ -128,6 +128,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         housekeeping=settings.housekeeping_seconds,
         lease_seconds=settings.worker_lease_seconds,
         invoice_ttl=settings.invoice_ttl_minutes * 60,
+        pushing_vendors=tuple(name for name, v in vendors.items() if v.pushes_updates),
     )
     if settings.http_port:
         events = VendorEvents(vendors, orders, offer_service, worker)

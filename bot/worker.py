@@ -32,6 +32,7 @@ class Worker:
         lease_seconds: float,
         invoice_ttl: float,
         concurrency: int = 16,
+        pushing_vendors: tuple[str, ...] = (),
     ) -> None:
         self._orders = orders
         self._strays = strays
@@ -42,6 +43,7 @@ class Worker:
         self._lease = lease_seconds
         self._invoice_ttl = invoice_ttl
         self._concurrency = concurrency
+        self._pushing_vendors = pushing_vendors  # whose webhooks a restart may have missed
         self._owner = f"{socket.gethostname()}:{os.getpid()}"
         self._wake = asyncio.Event()
         self._last_round = 0.0
@@ -57,6 +59,10 @@ class Worker:
 
     async def run(self) -> None:
         log.info("worker %s started", self._owner)
+        if self._pushing_vendors:
+            woken = await self._orders.due_now(self._pushing_vendors)
+            if woken:
+                log.info("%s open orders of push vendors checked after the start", woken)
         next_housekeeping = 0.0
         try:
             while True:

@@ -209,6 +209,18 @@ class OrderRepo:
             (vendor_order_id, order_id, S.PLACING),
         )
 
+    async def due_now(self, vendors: Sequence[str]) -> int:
+        """Make these vendors' open orders due at once: pushes sent while no process was
+        listening (a restart) are lost, so each such order is asked about once."""
+        if not vendors:
+            return 0
+        marks = ",".join("?" * len(vendors))
+        return await self._db.execute(
+            f"UPDATE orders SET next_attempt_at = ? WHERE state = ? AND vendor IN ({marks})"
+            " AND release_date IS NULL",
+            (time.time(), S.PROCESSING, *vendors),
+        )
+
     async def set_release_date(self, order_id: str, release_date: str) -> None:
         """A pre-order's release date, once the customer has been told it."""
         await self._db.execute(

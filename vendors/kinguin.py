@@ -166,6 +166,7 @@ async def open_vendor(ctx: VendorContext) -> KinguinVendor:
     vendor = KinguinVendor(
         url, key, webhook_secret=secret, timeout=ctx.timeout, rate_per_second=ctx.rate(settings)
     )
+    vendor.pushes_updates = vendor.pushes_updates and ctx.webhook_base is not None  # a receiver
     ctx.stack.push_async_callback(vendor.aclose)
     return vendor
 

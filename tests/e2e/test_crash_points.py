@@ -65,3 +65,47 @@ async def test_stars_come_back_after_a_crash_at(tg, sim, bot_process, orders, po
     await wait_text(tg, user, "We refunded")
     assert sim.orders_created == 1
     await bot_process.stop(signal.SIGTERM)
+
+
+def _sold(kinguin, integration, g2a, vendor: str, order_id: str) -> tuple[int, str]:
+    """How many times the vendor sold, and the key it sold."""
+    if vendor == "kinguin":
+        order = kinguin.order_by_external_id(order_id)
+        return kinguin.orders_created, order.keys[0]
+    if vendor == "integration":
+        [order] = integration.orders.values()
+        return integration.orders_created, order.keys[0]
+    [paid] = [o for o in g2a.orders.values() if o.paid]
+    assert paid.pay_calls == 1 and paid.key_downloads == 1  # paid once, key fetched once
+    return g2a.paid_orders, paid.key
+
+
+@pytest.mark.parametrize(
+    ("vendor", "category", "title", "point"),
+    [
+        *[("kinguin", "PC games", "Elden Ring", p) for p in ("placing", "processing", "fulfilled")],
+        *[
+            ("integration", "Classic games", "Anno 1602", p)
+            for p in ("placing", "processing", "fulfilled")
+        ],
+        *[
+            ("g2a", "PC games", "Terraria", p)
+            for p in ("placing", "remembered", "processing", "fulfilled")
+        ],
+    ],
+)
+async def test_every_vendor_sells_once_after_a_crash_at(
+    tg, kinguin, integration, g2a, bot_process, orders, vendor, category, title, point
+):
+    """G2A `processing` is the kill between paying and downloading the key, which G2A
+    hands out only once."""
+    user = tg.user(7100)
+    order_id = await buy_and_crash(tg, bot_process, user, category, title, point)
+    await started(tg, bot_process)
+    order = await settled(orders, order_id, OrderState.DELIVERED)
+    sold, key = _sold(kinguin, integration, g2a, vendor, order_id)
+    assert sold == 1 and order.telegram_charge_id
+    await wait_text(tg, user, key)
+    assert messages_with(tg, user, key) == 1
+    assert [k.value for k in await orders.keys(order_id)] == [key]
+    await bot_process.stop(signal.SIGTERM)

@@ -280,3 +280,17 @@ async def test_g2a_text_and_image_keys(tg, g2a, shop, orders):
     image_order = next(o for o in g2a.orders.values() if o is not bought)
     [photo] = photos_to(tg, user)
     assert photo.photo == png_for_key(image_order.key)  # the file G2A hands out
+
+
+async def test_health_reports_the_database_the_worker_and_each_vendor(
+    tg, kinguin, shop, shop_env, orders
+):
+    await paid_order(tg, tg.user(2012), "PC games", "Elden Ring")  # Kinguin answers once
+    url = f"http://127.0.0.1:{shop_env['HTTP_PORT']}/health"
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(url)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["database"] is True and body["worker"] is True
+    assert set(body["vendors"]) == {"codegames", "kinguin", "kinguin-integration", "g2a"}
+    assert body["vendors"]["kinguin"]["last_success"] is not None

@@ -2,7 +2,8 @@
 
 STOREFRONT_CRASH_AFTER=<state> kills the process with SIGKILL right after the order
 transition into <state> is committed; `before:paid` kills it just before a payment is
-recorded (after Telegram has handed over the update). Nothing else is changed.
+recorded (after Telegram has handed over the update); `remembered` kills it right after a
+vendor order id is stored mid-placement (G2A: created, not paid). Nothing else is changed.
 """
 
 from __future__ import annotations
@@ -38,5 +39,13 @@ if TARGET:
             _die()
         return order
 
+    _remember = OrderRepo.remember_vendor_order
+
+    async def remember_vendor_order(self: OrderRepo, order_id: str, vendor_order_id: str) -> Any:
+        await _remember(self, order_id, vendor_order_id)
+        if TARGET == "remembered":  # a vendor order exists, not paid yet (G2A)
+            _die()
+
+    OrderRepo.remember_vendor_order = remember_vendor_order  # type: ignore[method-assign]
     OrderRepo.transition = transition  # type: ignore[method-assign]
     OrderRepo.record_payment = record_payment  # type: ignore[method-assign]
