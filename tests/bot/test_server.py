@@ -22,8 +22,8 @@ async def test_health_is_503_without_the_database_and_unknown_vendors_are_404(tm
     db = await Database.open(tmp_path / "shop.sqlite3")
     orders = OrderRepo(db, KeyCipher.from_file(tmp_path / "keys.secret"))
     worker = _Worker()
-    events = VendorEvents({}, orders, OfferService({}, ttl=1), worker)  # type: ignore[arg-type]
-    server = HttpServer(events, db, worker, {})  # type: ignore[arg-type]
+    events = VendorEvents({}, orders, OfferService({}, ttl=1), worker)
+    server = HttpServer(events, db, worker, {})
     url = await server.start("127.0.0.1", 0)
     try:
         async with httpx.AsyncClient(base_url=url) as http:
