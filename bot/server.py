@@ -3,6 +3,7 @@ Telegram webhooks and metrics here too."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from vendors.base import Vendor, WebhookRefused
 
 log = logging.getLogger(__name__)
 MAX_WEBHOOK_BYTES = 1024 * 1024
+BALANCE_TTL = 60.0  # /health may be polled often; balances are asked at most this often
 
 
 class HttpServer:
@@ -31,6 +33,8 @@ class HttpServer:
         self._worker = worker
         self._vendors = vendors
         self._runner: web.AppRunner | None = None
+        self._balances: dict[str, float | None] = {}
+        self._balances_at = 0.0
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_WEBHOOK_BYTES)
@@ -69,10 +73,12 @@ class HttpServer:
         except Exception:
             log.exception("health: the database does not answer")
             database = False
+        balances = await self._balances_now(now)
         vendors = {
             name: {
                 "last_success": vendor.health.last_success,
                 "last_error_at": vendor.health.last_error_at,
+                "balance": balances.get(name),
             }
             for name, vendor in sorted(self._vendors.items())
         }
@@ -82,3 +88,20 @@ class HttpServer:
             "vendors": vendors,
         }
         return web.json_response(body, status=200 if database else 503)
+
+    async def _balances_now(self, now: float) -> dict[str, float | None]:
+        """Each vendor's balance where its API tells it (cached; None when it did not answer)."""
+        if now - self._balances_at < BALANCE_TTL:
+            return self._balances
+
+        async def one(vendor: Vendor) -> float | None:
+            try:
+                return await asyncio.wait_for(vendor.balance(), 3.0)
+            except Exception as exc:  # health must answer whatever a vendor does
+                log.warning("health: %s balance unknown: %s", vendor.name, exc)
+                return None
+
+        names = sorted(self._vendors)
+        found = await asyncio.gather(*(one(self._vendors[name]) for name in names))
+        self._balances, self._balances_at = dict(zip(names, found, strict=True)), now
+        return self._balances

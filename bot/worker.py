@@ -115,5 +115,8 @@ class Worker:
     async def _sleep(self) -> None:
         due = await self._orders.next_due_at()
         delay = self._idle if due is None else min(self._idle, max(0.0, due - time.time()))
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that races a wake-up (a webhook), and the worker would then never stop
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
+            async with asyncio.timeout(delay):
+                await self._wake.wait()

@@ -294,3 +294,19 @@ async def test_health_reports_the_database_the_worker_and_each_vendor(
     assert body["database"] is True and body["worker"] is True
     assert set(body["vendors"]) == {"codegames", "kinguin", "kinguin-integration", "g2a"}
     assert body["vendors"]["kinguin"]["last_success"] is not None
+    assert body["vendors"]["kinguin"]["balance"] == kinguin.balance  # GET /v1/balance
+    assert body["vendors"]["g2a"]["balance"] is None  # G2A's Export API tells none
+
+
+async def test_kinguin_product_update_refreshes_the_offer_card(tg, kinguin, shop):
+    user = tg.user(2013)
+    await open_offer(tg, user, "PC games", "Counter-Strike: Source")
+    assert "In stock" in (user.last_message().text or "")
+    kinguin.set_price(1949, 9.99)  # above the catalog's max_vendor_price (6.5)
+    await kinguin.send_product_update(1949)
+    await eventually(lambda: len(kinguin.calls("/v1/products/1949")) >= 2)
+    mark = await user.press(lambda b: "PC games" in b["text"] or "«" in b["text"])
+    await tg.wait_for("editMessageText", since=mark)
+    mark = await user.press(lambda b: b["text"].startswith("Counter-Strike"))
+    card = await tg.wait_for("editMessageText", since=mark)
+    assert "Sold out" in card.params["text"]  # no Refresh needed: the push refreshed it

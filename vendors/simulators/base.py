@@ -3,7 +3,8 @@ injection, and request-body parsing that answers a malformed request the vendor'
 
 A simulator subclasses `SimulatorServer`, registers its routes in `routes()`, and raises
 `ApiError(status, body)` from its handlers; `handle` turns that into the vendor's error
-answer. Tests steer a simulator through plain methods and `fail_next`.
+answer. Its state is lazy over one injectable clock (`self.clock`). Tests steer a simulator
+through plain methods and `fail_next`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Protocol, Self, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+Clock = Callable[[], float]
 FaultKind = Literal["500", "garbled", "timeout", "disconnect", "429", "slow"]
 Handler = Callable[[web.Request, Any], Awaitable[Any]]
 GARBLED_FALLBACK = b'{"orderId": 10502, "sta'
@@ -45,6 +48,25 @@ def parse(model: type[_M], body: Any, error: Callable[[str], ApiError]) -> _M:
             for err in exc.errors()
         )
         raise error(f"Invalid request: {problems}") from None
+
+
+class Parser(Protocol):
+    def __call__(self, model: type[_M], body: Any) -> _M: ...
+
+
+def parser(error: Callable[[str], ApiError]) -> Parser:
+    """`parse` with a vendor's own 400 answer: `_parse = parser(_bad_request)`."""
+
+    def bound(model: type[_M], body: Any) -> _M:
+        return parse(model, body, error)
+
+    return bound
+
+
+class RequestBody(BaseModel):
+    """A request body as the vendors read it: unknown fields ignored, numbers taken as text."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
 
 class NotJson:
@@ -91,7 +113,10 @@ class SimulatorServer:
 
     name = "simulator"
 
-    def __init__(self, *, hang_seconds: float = 30.0, retry_after: int = 1) -> None:
+    def __init__(
+        self, *, clock: Clock = time.time, hang_seconds: float = 30.0, retry_after: int = 1
+    ) -> None:
+        self.clock = clock  # every lazy state (order statuses, deadlines) is read from it
         self.hang_seconds = hang_seconds
         self.retry_after = retry_after  # seconds announced by an injected 429
         self.base_url: str | None = None
