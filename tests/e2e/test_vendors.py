@@ -198,6 +198,14 @@ async def test_partial_delivery_becomes_credit_that_pays_the_next_orders(
     await wait_text(tg, user, vendor_key, since=mark)
     assert len(tg.calls_of("sendInvoice", user.id)) == invoices_before
 
+    # a credit-paid order that fails gives its Stars back to the credit, not to Telegram
+    mark = tg.mark()
+    await open_offer(tg, user, "Sandbox", "Sandbox: Kinguin out of stock")
+    await user.press(lambda b: b["text"].startswith("🛒"))
+    refund = await wait_text(tg, user, "went back to your shop credit", since=mark)
+    assert "1 ⭐" in refund and "Telegram balance" not in refund
+    assert not tg.calls_of("refundStarPayment")
+
     # the 60 Stars left shrink the next invoice
     invoice = (await invoice_for(tg, user, "PC games", "Minecraft")).invoice
     assert invoice.total_amount == 210 - 60

@@ -14,27 +14,25 @@ from __future__ import annotations
 import logging
 import math
 import re
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from vendors.simulators.base import ApiError, SimulatorServer, parse
+from vendors.simulators.base import ApiError, Clock, RequestBody, SimulatorServer, parser
+from vendors.simulators.common import note_status, unique_code
 
 logger = logging.getLogger("vendors.simulators.codegames")
 
 Outcome = Literal["COMPLETED", "CANCELED", "REFUND"]
 Status = Literal["PROCESSING", "COMPLETED", "CANCELED", "REFUND"]
-Clock = Callable[[], float]
 
 API_PREFIX = "/api/v1/offers/"
 FIRST_ORDER_ID = 10502
 DEFAULT_BALANCE = 100_000_000.0
-_KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _GAME_USER_ID = re.compile(r"[0-9]+")
 
 
@@ -143,26 +141,22 @@ class SimOrder:
 # --------------------------------------------------------------------------- wire models
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
-
-
-class FindOneRequest(_Body):
+class FindOneRequest(RequestBody):
     offer_id: int = Field(alias="offerId")
 
 
-class CustomerData(_Body):
+class CustomerData(RequestBody):
     game_user_id: str | None = Field(default=None, alias="gameUserId")
 
 
-class CreateOrderRequest(_Body):
+class CreateOrderRequest(RequestBody):
     offer_id: int = Field(alias="offerId")
     price: float
     transaction_id: str = Field(alias="transactionId", min_length=1)
     customer: CustomerData | None = None
 
 
-class OrderRequest(_Body):
+class OrderRequest(RequestBody):
     order_id: int = Field(alias="orderId")
 
 
@@ -171,11 +165,7 @@ def _error(status: int, message: str, code: str | None = None) -> ApiError:
     return ApiError(status, {"message": message} | ({"code": code} if code else {}))
 
 
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def _parse(model: type[_M], body: Any) -> _M:
-    return parse(model, body, lambda problems: _error(400, problems, "BAD_REQUEST"))
+_parse = parser(lambda problems: _error(400, problems, "BAD_REQUEST"))
 
 
 # --------------------------------------------------------------------------- simulator
@@ -195,10 +185,9 @@ class CodeGamesSimulator(SimulatorServer):
         balance: float = DEFAULT_BALANCE,
         hang_seconds: float = 30.0,
     ) -> None:
-        super().__init__(hang_seconds=hang_seconds)
+        super().__init__(clock=clock, hang_seconds=hang_seconds)
         self.offers: dict[int, SimOffer] = {o.offer_id: o.model_copy() for o in offers}
         self.api_key = api_key
-        self.clock = clock
         self.balance = balance
         self.orders: dict[int, SimOrder] = {}
         self._by_tx: dict[str, int] = {}
@@ -405,15 +394,7 @@ class CodeGamesSimulator(SimulatorServer):
 
     def _observe(self, order: SimOrder) -> None:
         """Log the order's state change the first time it is noticed (never the key)."""
-        status = order.status
-        if status != order.logged_status:
-            logger.info("order %s: %s -> %s", order.order_id, order.logged_status, status)
-            order.logged_status = status
+        note_status(logger, order)
 
     def _new_key(self, prefix: str) -> str:
-        while True:
-            groups = ("".join(secrets.choice(_KEY_ALPHABET) for _ in range(4)) for _ in range(3))
-            key = "-".join((prefix, *groups))
-            if key not in self._issued_keys:
-                self._issued_keys.add(key)
-                return key
+        return unique_code(self._issued_keys, length=4, prefix=prefix)

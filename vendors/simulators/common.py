@@ -30,7 +30,9 @@ def unique_code(
     """A random key code such as ``ABCDE-FGHJK-LMNPQ`` (``groups`` groups of ``length``
     characters, after ``prefix`` if given) not in ``issued``, which it is added to."""
     while True:
-        parts = ["".join(secrets.choice(KEY_ALPHABET) for _ in range(length)) for _ in range(groups)]
+        parts = [
+            "".join(secrets.choice(KEY_ALPHABET) for _ in range(length)) for _ in range(groups)
+        ]
         code = "-".join(parts if prefix is None else [prefix, *parts])
         if code not in issued:
             issued.add(code)
