@@ -20,34 +20,13 @@ import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+from benchmarks.flows import buy, key_message
 from bot.app import build
 from bot.config import PROJECT_ROOT, Settings
-from tests.support.fake_telegram import Call, FakeTelegram, FakeUser
+from tests.support.fake_telegram import FakeTelegram
 from vendors.simulators.codegames import DEFAULT_OFFERS, CodeGamesSimulator
 
 OFFER_ID, SKU = 3001, "steam-5"
-
-
-async def buy(tg: FakeTelegram, user: FakeUser) -> str:
-    def mine(call: Call) -> bool:
-        return call.params.get("chat_id") == user.id
-
-    mark = await user.send(f"/start offer-{SKU}")
-    await tg.wait_for("sendMessage", where=mine, since=mark, timeout=60)
-    mark = await user.press(lambda button: button["text"].startswith("🛒"))
-    await tg.wait_for("sendInvoice", where=mine, since=mark, timeout=60)
-    answer = await user.pay()
-    assert answer.params["ok"], answer.params
-    invoice = user.last_invoice().invoice
-    assert invoice is not None
-    return invoice.payload
-
-
-async def key_message(tg: FakeTelegram, user: FakeUser) -> Call:
-    def is_key(call: Call) -> bool:
-        return call.params.get("chat_id") == user.id and "Your key" in call.params.get("text", "")
-
-    return await tg.wait_for("sendMessage", where=is_key, timeout=120)
 
 
 async def measure(args: argparse.Namespace) -> None:
@@ -73,7 +52,7 @@ async def measure(args: argparse.Namespace) -> None:
 
             users = [tg.user(10_000 + n) for n in range(args.orders)]
             started = time.monotonic()
-            order_ids = await asyncio.gather(*(buy(tg, user) for user in users))
+            order_ids = await asyncio.gather(*(buy(tg, user, SKU) for user in users))
             deliveries = await asyncio.gather(*(key_message(tg, user) for user in users))
             finished = time.monotonic()
             latencies = []

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.flows import buy, key_message
 from bot.app import build
 from bot.config import PROJECT_ROOT, Settings
 from storage import Database, KeyCipher, OrderRepo
-from tests.support.fake_telegram import Call, FakeTelegram, FakeUser
+from tests.support.fake_telegram import FakeTelegram
 from vendors.simulators.base import SimulatorServer
 from vendors.simulators.codegames import DEFAULT_OFFERS, CodeGamesSimulator
 from vendors.simulators.g2a import G2ASimulator
@@ -44,28 +45,6 @@ class Scenario:
     sku: str
     sim: SimulatorServer
     completed_at: Callable[[str, str], float]  # (our id, vendor order id) -> when it completed
-
-
-async def buy(tg: FakeTelegram, user: FakeUser, sku: str) -> str:
-    def mine(call: Call) -> bool:
-        return call.params.get("chat_id") == user.id
-
-    mark = await user.send(f"/start offer-{sku}")
-    await tg.wait_for("sendMessage", where=mine, since=mark, timeout=60)
-    mark = await user.press(lambda button: button["text"].startswith("🛒"))
-    await tg.wait_for("sendInvoice", where=mine, since=mark, timeout=60)
-    answer = await user.pay()
-    assert answer.params["ok"], answer.params
-    invoice = user.last_invoice().invoice
-    assert invoice is not None
-    return invoice.payload
-
-
-async def key_message(tg: FakeTelegram, user: FakeUser) -> Call:
-    def is_key(call: Call) -> bool:
-        return call.params.get("chat_id") == user.id and "Your key" in call.params.get("text", "")
-
-    return await tg.wait_for("sendMessage", where=is_key, timeout=120)
 
 
 async def run(
@@ -100,6 +79,7 @@ async def run(
 
 def _shape(path: str) -> str:
     """A path with ids replaced, so calls group by endpoint."""
+
     def is_id(part: str) -> bool:
         return len(part) >= 6 and not part.replace("-", "").islower()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.db import Database
+from storage.db import Database, greatest
 
 
 class CursorRepo:
@@ -17,6 +17,6 @@ class CursorRepo:
         """Move forward only: two workers reading the same log never move it back."""
         await self._db.execute(
             "INSERT INTO cursors (name, value) VALUES (?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+            f" ON CONFLICT (name) DO UPDATE SET value = {greatest('value', 'excluded.value')}",
             (name, value),
         )

@@ -101,6 +101,14 @@ class Transaction:
             return list(await cursor.fetchall())
 
 
+# ---- SQL dialect: where SQLite and PostgreSQL spell things differently, in one place.
+
+
+def greatest(a: str, b: str) -> str:
+    """The larger of two SQL expressions (PostgreSQL: GREATEST(a, b))."""
+    return f"MAX({a}, {b})"
+
+
 def _migrations() -> list[tuple[int, str, str]]:
     found = []
     for entry in resources.files("storage.migrations").iterdir():

@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from storage.credit import add_credit, credit_balance
-from storage.db import Database, Transaction
+from storage.db import Database, Transaction, greatest
 from storage.models import TRANSITIONS, WORKER_STATES, Key, Order, OrderState
 from storage.secrets import KeyCipher
 
@@ -269,7 +269,8 @@ class OrderRepo:
         await self._db.execute(
             # updated_at is left alone: it says since when the order is in its state
             "UPDATE orders SET next_attempt_at = ?, attempts = attempts + 1, failure_reason = ?,"
-            " alerted = MAX(alerted, ?), lease_owner = NULL, lease_until = NULL WHERE id = ?",
+            f" alerted = {greatest('alerted', '?')}, lease_owner = NULL, lease_until = NULL"
+            " WHERE id = ?",
             (now + due_in, note, int(alerted), order_id),
         )
 
@@ -290,7 +291,7 @@ class OrderRepo:
     async def next_due_at(self) -> float | None:
         placeholders = ",".join("?" * len(WORKER_STATES))
         row = await self._db.fetchone(
-            f"SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM orders"
+            f"SELECT MIN({greatest('next_attempt_at', 'COALESCE(lease_until, 0)')}) FROM orders"
             f" WHERE state IN ({placeholders})",
             WORKER_STATES,
         )

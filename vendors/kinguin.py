@@ -246,7 +246,7 @@ class KinguinVendor(Vendor):
             "/v1/order", OrderSearch, params={"orderExternalId": reference}
         )
         for candidate in found.results:
-            if candidate.orderExternalId in (None, reference):
+            if candidate.orderExternalId == reference:
                 return _vendor_order(candidate)
         return None
 
@@ -329,7 +329,9 @@ def _vendor_order(order: Order) -> VendorOrder:
             release_date=release if order.isPreorder else None,
         )
     if status == "completed":
-        return VendorOrder(order.orderId, VendorOrderStatus.COMPLETED, price=order.totalPrice)
+        return VendorOrder(
+            order.orderId, VendorOrderStatus.COMPLETED, price=order.totalPrice, currency="EUR"
+        )
     if status in ("canceled", "cancelled", "refunded"):
         delivered = any(k.status == "DELIVERED" for p in order.products for k in p.keys)
         final = VendorOrderStatus.PARTIAL if delivered else VendorOrderStatus.CANCELED
