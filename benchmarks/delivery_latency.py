@@ -45,6 +45,7 @@ async def measure(args: argparse.Namespace) -> None:
                 CATALOG_FILE=str(PROJECT_ROOT / "catalog.toml"),
                 POLL_MIN_SECONDS=str(args.poll_min),
                 POLL_MAX_SECONDS=str(args.poll_max),
+                HTTP_PORT="0",
             )
             shop = await build(Settings(), stack)
             polling = asyncio.create_task(shop.run(handle_signals=False))

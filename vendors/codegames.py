@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel
 
 from storage.models import Key
 from vendors.base import (
@@ -26,6 +26,7 @@ from vendors.base import (
     VendorUnavailable,
 )
 from vendors.http import VendorHttp, error_message
+from vendors.payload import Payload, TextId
 from vendors.settings import VendorSettings
 
 if TYPE_CHECKING:
@@ -36,16 +37,8 @@ log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-def _text_id(value: Any) -> Any:
-    return str(value) if isinstance(value, int) else value
-
-
-class FindOneAnswer(_Payload):
-    offerId: str
+class FindOneAnswer(Payload):
+    offerId: TextId
     productName: str = ""
     offerName: str = ""
     price: float
@@ -53,26 +46,22 @@ class FindOneAnswer(_Payload):
     isReturnDataForCustomer: bool = True
     required: list[str] = []
 
-    _ids = field_validator("offerId", mode="before")(_text_id)
 
-
-class OrderAnswer(_Payload):
-    orderId: str
+class OrderAnswer(Payload):
+    orderId: TextId
     status: str
     price: float | None = None
     currency: str | None = None
     key: str | None = None
     isReturnDataForCustomer: bool | None = None
 
-    _ids = field_validator("orderId", mode="before")(_text_id)
 
-
-class StatusAnswer(_Payload):
+class StatusAnswer(Payload):
     status: str
     isReturnDataForCustomer: bool | None = None
 
 
-class KeysAnswer(_Payload):
+class KeysAnswer(Payload):
     """`{"key": "..."}` as documented; a list under `keys` is accepted as well."""
 
     key: str | None = None

@@ -60,6 +60,7 @@ from vendors.base import (
     VendorUnavailable,
 )
 from vendors.http import VendorHttp, error_message
+from vendors.payload import Payload, TextId
 from vendors.settings import VendorSettings
 
 if TYPE_CHECKING:
@@ -119,31 +120,25 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
-def _text(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
 def _either(camel: str, snake: str) -> Any:
     """A field G2A spells either way (the seed's camelCase, the live API's snake_case)."""
     return Field(default=None, validation_alias=AliasChoices(camel, snake))
 
 
-class Category(_Payload):
-    id: str | None = None
+class Category(Payload):
+    id: TextId | None = None
     name: str | None = None
 
-    _ids = field_validator("id", mode="before")(_text)
 
-
-class PriceLimit(_Payload):
+class PriceLimit(Payload):
     min: float | None = None
     max: float | None = None
 
 
-class Product(_Payload):
+class Product(Payload):
     """One product of `GET /v1/products[/{id}]`; only what we use is required."""
 
-    id: str
+    id: TextId
     name: str = ""
     type: str | None = None
     slug: str | None = None
@@ -161,8 +156,6 @@ class Product(_Payload):
     region: str | None = None
     release_date: str | None = _either("releaseDate", "release_date")
     updated_at: str | None = _either("updatedAt", "updated_at")
-
-    _ids = field_validator("id", mode="before")(_text)
 
     @field_validator("qty", mode="before")
     @classmethod
@@ -188,34 +181,30 @@ class Product(_Payload):
         )
 
 
-class ProductPage(_Payload):
+class ProductPage(Payload):
     total: int = 0
     page: int = 1
     docs: list[Product] = []
 
 
-class CreatedOrder(_Payload):
-    order_id: str = Field(validation_alias=AliasChoices("order_id", "orderId"))
+class CreatedOrder(Payload):
+    order_id: TextId = Field(validation_alias=AliasChoices("order_id", "orderId"))
     price: float | None = None
     currency: str | None = None
 
-    _ids = field_validator("order_id", mode="before")(_text)
 
-
-class OrderDetails(_Payload):
+class OrderDetails(Payload):
     status: str
     price: float | None = None
     currency: str | None = None
 
 
-class PaidOrder(_Payload):
+class PaidOrder(Payload):
     status: bool | str | None = None
-    transaction_id: str | None = _either("transactionId", "transaction_id")
-
-    _ids = field_validator("transaction_id", mode="before")(_text)
+    transaction_id: TextId | None = _either("transactionId", "transaction_id")
 
 
-class OrderKey(_Payload):
+class OrderKey(Payload):
     key: str
     is_file: bool = Field(default=False, validation_alias=AliasChoices("isFile", "is_file"))
 

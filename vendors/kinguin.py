@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError
 
 from storage.models import Key
 from vendors.base import (
@@ -41,6 +41,7 @@ from vendors.base import (
     WebhookRefused,
 )
 from vendors.http import VendorHttp, error_message
+from vendors.payload import Payload, TextId
 from vendors.settings import VendorSettings
 
 if TYPE_CHECKING:
@@ -52,24 +53,16 @@ KEYS_PAGE = 100
 _PRODUCT_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-def _text(value: Any) -> Any:
-    return str(value) if isinstance(value, int) else value
-
-
-class Cover(_Payload):
+class Cover(Payload):
     url: str | None = None
     thumbnail: str | None = None
 
 
-class Images(_Payload):
+class Images(Payload):
     cover: Cover | None = None
 
 
-class Product(_Payload):
+class Product(Payload):
     kinguinId: int | None = None
     productId: str | None = None
     name: str
@@ -81,13 +74,28 @@ class Product(_Payload):
     images: Images | None = None
     coverImage: str | None = None  # deprecated, still accepted
 
+    def offer(self, offer_id: str) -> VendorOffer:
+        """The Product Object (products API v1/v2) as the shop sells it: prices in EUR."""
+        cover = self.images.cover if self.images and self.images.cover else None
+        return VendorOffer(
+            offer_id=offer_id,
+            name=self.name,
+            price=self.price,
+            currency="EUR",
+            delivers_key=True,
+            available=self.qty > 0,
+            stock=self.qty,
+            release_date=self.releaseDate if self.isPreorder else None,
+            image_url=(cover.url if cover else None) or self.coverImage,
+        )
 
-class KeyStatus(_Payload):
+
+class KeyStatus(Payload):
     id: str | None = None
     status: str
 
 
-class OrderProduct(_Payload):
+class OrderProduct(Payload):
     kinguinId: int | None = None
     productId: str | None = None
     qty: int = 1
@@ -97,8 +105,8 @@ class OrderProduct(_Payload):
     keys: list[KeyStatus] = []
 
 
-class Order(_Payload):
-    orderId: str
+class Order(Payload):
+    orderId: TextId
     orderExternalId: str | None = None
     status: str
     totalPrice: float | None = None
@@ -106,33 +114,29 @@ class Order(_Payload):
     preorderReleaseDate: str | None = None
     products: list[OrderProduct] = []
 
-    _ids = field_validator("orderId", mode="before")(_text)
 
-
-class OrderSearch(_Payload):
+class OrderSearch(Payload):
     results: list[Order] = []
     item_count: int = 0
 
 
-class KeyItem(_Payload):
+class KeyItem(Payload):
     serial: str
     type: str = "text/plain"
 
 
-class Balance(_Payload):
+class Balance(Payload):
     balance: float
 
 
-class OrderStatusEvent(_Payload):
-    orderId: str
+class OrderStatusEvent(Payload):
+    orderId: TextId
     orderExternalId: str | None = None
     status: str
     updatedAt: datetime
 
-    _ids = field_validator("orderId", mode="before")(_text)
 
-
-class ProductUpdateEvent(_Payload):
+class ProductUpdateEvent(Payload):
     kinguinId: int | None = None
     productId: str | None = None
     qty: int | None = None
@@ -207,18 +211,7 @@ class KinguinVendor(Vendor):
     async def get_offer(self, offer_id: str) -> VendorOffer:
         version = "v1" if offer_id.isdigit() else "v2"
         product = await self._http.get(f"/{version}/products/{offer_id}", Product)
-        cover = product.images.cover if product.images and product.images.cover else None
-        return VendorOffer(
-            offer_id=offer_id,
-            name=product.name,
-            price=product.price,
-            currency="EUR",
-            delivers_key=True,
-            available=product.qty > 0,
-            stock=product.qty,
-            release_date=product.releaseDate if product.isPreorder else None,
-            image_url=(cover.url if cover else None) or product.coverImage,
-        )
+        return product.offer(offer_id)
 
     async def place_order(self, order: PlaceOrder) -> VendorOrder:
         if order.quantity > MAX_QTY_PER_OFFER:

@@ -37,7 +37,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
 
 from storage.models import Key
 from vendors.base import (
@@ -56,7 +56,8 @@ from vendors.base import (
     VendorUnavailable,
 )
 from vendors.http import VendorHttp, error_message
-from vendors.kinguin import decode_key
+from vendors.kinguin import Product, decode_key
+from vendors.payload import Payload, TextId
 from vendors.settings import VendorSettings
 
 if TYPE_CHECKING:
@@ -72,60 +73,28 @@ PRICE_EPSILON = 0.005  # prices travel as floats rounded to cents
 _TAG = re.compile(r"storefront order \[(.+)\]")
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class Placed(Payload):
+    orderId: TextId
 
 
-def _text(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+class Dispatch(Payload):
+    dispatchId: TextId
 
 
-class Cover(_Payload):
-    url: str | None = None
-
-
-class Images(_Payload):
-    cover: Cover | None = None
-
-
-class Product(_Payload):
-    kinguinId: int | None = None
-    name: str
-    price: float
-    qty: int = 0
-    isPreorder: bool = False
-    releaseDate: str | None = None
-    images: Images | None = None
-
-
-class Placed(_Payload):
-    orderId: str
-
-    _ids = field_validator("orderId", mode="before")(_text)
-
-
-class Dispatch(_Payload):
-    dispatchId: str
-
-    _ids = field_validator("dispatchId", mode="before")(_text)
-
-
-class OrderLine(_Payload):
+class OrderLine(Payload):
     kinguinId: int | None = None
     qty: int = 1
     name: str | None = None
     price: float | None = None
 
 
-class Order(_Payload):
-    orderId: str | None = None  # absent from listed `error` orders
+class Order(Payload):
+    orderId: TextId | None = None  # absent from listed `error` orders
     status: str
     totalPrice: float | None = None
     createdAt: str | None = None
     products: list[OrderLine] = []
     dispatch: Dispatch | None = None
-
-    _ids = field_validator("orderId", mode="before")(_text)
 
     @field_validator("dispatch", mode="before")
     @classmethod
@@ -136,12 +105,12 @@ class Order(_Payload):
         return value
 
 
-class OrderSearch(_Payload):
+class OrderSearch(Payload):
     results: list[Order] = []
     item_count: int = 0
 
 
-class KeyItem(_Payload):
+class KeyItem(Payload):
     serial: str
     type: str = "text/plain"
     kinguinId: int | None = None
@@ -212,18 +181,7 @@ class KinguinIntegrationVendor(Vendor):
         if not offer_id.isdigit():
             raise OfferNotFound(f"{NAME}: {offer_id!r} is not a kinguinId")
         product = await self._http.get(f"/v1/products/{offer_id}", Product)
-        cover = product.images.cover if product.images else None
-        return VendorOffer(
-            offer_id=offer_id,
-            name=product.name,
-            price=product.price,
-            currency="EUR",
-            delivers_key=True,
-            available=product.qty > 0,
-            stock=product.qty,
-            release_date=product.releaseDate if product.isPreorder else None,
-            image_url=cover.url if cover else None,
-        )
+        return product.offer(offer_id)
 
     async def place_order(self, order: PlaceOrder) -> VendorOrder:
         """Buy once. No idempotency key here: a resumed order searches first (see the
