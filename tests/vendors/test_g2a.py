@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tests.vendors.clock import FakeClock
 from vendors import VendorContext
 from vendors.base import (
     InsufficientFunds,
@@ -54,22 +55,10 @@ GAME_PASS = "10000502001003"
 SOLD_OUT = "10000999999999"
 
 
-class FakeClock:
-    """Starts at the real time (the hash scheme's timestamps must be near the sim's)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    """Starts at the real time (the hash scheme's timestamps must be near the sim's)."""
+    return FakeClock(time.time())
 
 
 @pytest.fixture
@@ -173,8 +162,7 @@ async def test_wrong_key_is_an_auth_error(sim, clock, scheme):
 
 
 async def test_stale_timestamp_is_refused(sim, clock):
-    late = FakeClock()
-    late.now = clock.now - 1000
+    late = FakeClock(clock.now - 1000)
     vendor = vendor_for(sim, late)
     try:
         with pytest.raises(VendorAuthError):

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from tests.vendors.clock import START, FakeClock
 from vendors import VendorContext
 from vendors.base import (
     InsufficientFunds,
@@ -35,28 +36,15 @@ from vendors.kinguin_integration import (
     open_vendor,
     tag,
 )
-from vendors.simulators.kinguin_integration import SEED_JPEG, KinguinIntegrationSimulator
+from vendors.simulators.kinguin_integration import (
+    SEED_JPEG,
+    SEED_JPEG_BASE64,
+    KinguinIntegrationSimulator,
+)
 
 API_KEY = "kinguin-integration-test-key"
-START = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 ANNO = PlaceOrder("ref-1", "5", 3.59)  # text keys
 ALIENS = PlaceOrder("ref-2", "8", 4.99)  # image/jpeg keys
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
@@ -398,15 +386,6 @@ SEED_ORDER: dict[str, Any] = {
     "dispatch": {"dispatchId": 14169762, "createdAt": "2018-10-31T11:34:25+00:00"},
 }
 SEED_DISPATCH = {"dispatchId": 14169762}
-SEED_JPEG_SERIAL = (
-    "/9j/4AAQSkZJRgABAQEAYABgAAD//gATQ3JlYXRlZCB3aXRoIEdJTVD/2wBDAFA3PEY8MlBGQUZaVVBfeMiCeG5u"
-    "ePWvuZHI////////////////////////////////////////////////////wAALCAASABABAREA/8QAHwAAAQUB"
-    "AQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKB"
-    "kaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4"
-    "eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx"
-    "8vP09fb3+Pn6/9oACAEBAAA/AJo0iEMZZFywH8PU4pWjjV1Hlptbj7o60sWfIjAGcqM89OKGUBkUEnndyc06H/UR"
-    "/wC6P5U6v//Z"
-)
 SEED_KEYS = [
     {
         "serial": "0ddbebb2-559d-42e9-a8e1-fd4b2bdea858",
@@ -414,7 +393,7 @@ SEED_KEYS = [
         "name": "Anno",
         "kinguinId": 4,
     },
-    {"serial": SEED_JPEG_SERIAL, "type": "image/jpeg", "name": "Aliens", "kinguinId": 409},
+    {"serial": SEED_JPEG_BASE64, "type": "image/jpeg", "name": "Aliens", "kinguinId": 409},
 ]
 # The seed's "Get orders" example opens with a stray "{" (not JSON); this is it without.
 SEED_ORDERS: dict[str, Any] = {

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.vendors.clock import FakeClock
 from vendors.simulators.codegames import DEFAULT_OFFERS, CodeGamesSimulator, SimOffer
 
 PREFIX = "/api/v1/offers/"
@@ -20,33 +21,10 @@ KEY_RE = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]{4}){3}$")
 TOPUP = {"offerId": 2061, "price": 674.47, "customer": {"gameUserId": "52357322414"}}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @pytest.fixture
 async def sim(clock: FakeClock) -> AsyncIterator[CodeGamesSimulator]:
     async with CodeGamesSimulator(clock=clock) as simulator:
         yield simulator
-
-
-@pytest.fixture
-async def client(sim: CodeGamesSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    assert sim.base_url is not None
-    async with httpx.AsyncClient(base_url=sim.base_url, timeout=5) as http:
-        yield http
 
 
 async def call(client: httpx.AsyncClient, endpoint: str, body: Any) -> tuple[int, Any]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import struct
-import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.vendors.clock import FakeClock
+from tests.vendors.images import read_png
 from vendors.simulators.g2a import (
     ALREADY_PAID,
     BAD_REQUEST,
@@ -39,22 +39,6 @@ GAME_PASS = "10000502001003"
 SOLD_OUT = "10000999999999"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @pytest.fixture
 async def sim(clock: FakeClock) -> AsyncIterator[G2ASimulator]:
     async with G2ASimulator(api_hash=HASH, api_key=KEY, email=EMAIL, clock=clock) as simulator:
@@ -62,10 +46,8 @@ async def sim(clock: FakeClock) -> AsyncIterator[G2ASimulator]:
 
 
 @pytest.fixture
-async def client(sim: G2ASimulator) -> AsyncIterator[httpx.AsyncClient]:
-    assert sim.base_url is not None
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=SANDBOX_AUTH, timeout=5) as c:
-        yield c
+def client_headers() -> dict[str, str]:
+    return SANDBOX_AUTH
 
 
 def hash_headers(timestamp: float, api_hash: str = HASH, api_key: str = KEY) -> dict[str, str]:
@@ -494,28 +476,10 @@ async def test_image_key_is_a_png(
         assert status == 200 and body["isFile"] is True
         png = base64.b64decode(body["key"], validate=True)
         assert png == png_for_key(sim.order(order_id).key)
-        assert_valid_png(png)
+        info = read_png(png)
+        assert (info.depth, info.colour) == (8, 2)
         images.append(png)
     assert images[0] != images[1]
-
-
-def assert_valid_png(png: bytes) -> None:
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, kinds, idat = 8, [], b""
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        kind, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", png[pos + 8 + length : pos + 12 + length])
-        assert crc == zlib.crc32(kind + data)
-        kinds.append(kind)
-        if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", data[:10])
-        if kind == b"IDAT":
-            idat += data
-        pos += 12 + length
-    assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND" and b"IDAT" in kinds
-    assert (depth, colour) == (8, 2)
-    assert len(zlib.decompress(idat)) == height * (1 + width * 3)
 
 
 async def test_lost_key_answer_then_ord004(

@@ -7,7 +7,6 @@ import json
 import logging
 import re
 import struct
-import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.vendors.clock import START, FakeClock
+from tests.vendors.images import read_png
 from vendors.simulators.kinguin_integration import (
     DEFAULT_BALANCE,
     DEFAULT_PRODUCTS,
@@ -26,7 +27,6 @@ from vendors.simulators.kinguin_integration import (
 )
 
 API_KEY = "kinguin-test-key"
-START = 1_700_000_000.0  # 2023-11-14T22:13:20+00:00
 SEED_ORDER = {
     "products": [
         {"kinguinId": 5, "qty": 1, "name": "Anno", "price": 3.59},
@@ -37,22 +37,6 @@ TEXT_KEY = re.compile(r"^[A-Z2-9]{5}-[A-Z2-9]{5}-[A-Z2-9]{5}$")
 PRICES = {p.kinguin_id: p.price for p in DEFAULT_PRODUCTS}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @pytest.fixture
 async def sim(clock: FakeClock) -> AsyncIterator[KinguinIntegrationSimulator]:
     async with KinguinIntegrationSimulator(api_key=API_KEY, clock=clock) as simulator:
@@ -60,11 +44,8 @@ async def sim(clock: FakeClock) -> AsyncIterator[KinguinIntegrationSimulator]:
 
 
 @pytest.fixture
-async def client(sim: KinguinIntegrationSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    assert sim.base_url is not None
-    headers = {"api-ecommerce-auth": API_KEY}
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=headers, timeout=5) as http:
-        yield http
+def client_headers() -> dict[str, str]:
+    return {"api-ecommerce-auth": API_KEY}
 
 
 async def place(client: httpx.AsyncClient, *lines: tuple[int, int]) -> str:
@@ -246,28 +227,6 @@ async def test_order_id_may_be_sent_as_a_number(
 # --------------------------------------------------------------------------- keys
 
 
-def _png_text(raw: bytes) -> dict[str, str]:
-    """Check a PNG chunk by chunk (CRCs, pixel data size); its tEXt entries."""
-    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks, texts = 8, [], {}
-    while pos < len(raw):
-        (length,) = struct.unpack(">I", raw[pos : pos + 4])
-        kind, data = raw[pos + 4 : pos + 8], raw[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", raw[pos + 8 + length : pos + 12 + length])
-        assert zlib.crc32(kind + data) == crc
-        chunks.append(kind)
-        if kind == b"tEXt":
-            key, value = data.split(b"\x00", 1)
-            texts[key.decode()] = value.decode()
-        if kind == b"IHDR":
-            width, height = struct.unpack(">II", data[:8])
-        if kind == b"IDAT":
-            assert len(zlib.decompress(data)) == height * (width + 1)
-        pos += 12 + length
-    assert chunks[0] == b"IHDR" and chunks[-1] == b"IEND" and b"IDAT" in chunks
-    return texts
-
-
 async def test_image_keys_are_valid_and_distinct(
     sim: KinguinIntegrationSimulator, client: httpx.AsyncClient, clock: FakeClock
 ) -> None:
@@ -278,7 +237,9 @@ async def test_image_keys_are_valid_and_distinct(
     images = [base64.b64decode(k["serial"], validate=True) for k in keys]
     assert len(set(images)) == 6
     for raw in images[:2]:
-        assert TEXT_KEY.match(_png_text(raw)["Serial"])
+        png = read_png(raw)
+        assert (png.depth, png.colour) == (8, 0)  # greyscale
+        assert TEXT_KEY.match(png.texts["Serial"])
     for raw in images[2:4]:
         assert raw[:3] == b"\xff\xd8\xff" and raw.endswith(b"\xff\xd9")
         assert raw.replace(raw[2 : 4 + struct.unpack(">H", raw[4:6])[0]], b"") == SEED_JPEG

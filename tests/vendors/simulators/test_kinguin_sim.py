@@ -7,8 +7,6 @@ import base64
 import json
 import logging
 import re
-import struct
-import zlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +15,8 @@ import httpx
 import pytest
 from aiohttp import web
 
+from tests.vendors.clock import FakeClock
+from tests.vendors.images import read_png
 from vendors.simulators.kinguin import (
     DAY,
     DEFAULT_BALANCE,
@@ -67,33 +67,10 @@ ELDEN, MINECRAFT, HADES, STARDEW, SANDBOX = 2001, 2002, 2003, 2004, 2099
 PRICES = {p.kinguin_id: p.price for p in DEFAULT_PRODUCTS}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @pytest.fixture
 async def sim(clock: FakeClock) -> AsyncIterator[KinguinSimulator]:
     async with KinguinSimulator(clock=clock) as simulator:
         yield simulator
-
-
-@pytest.fixture
-async def client(sim: KinguinSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    assert sim.base_url is not None
-    async with httpx.AsyncClient(base_url=sim.base_url, timeout=5) as http:
-        yield http
 
 
 async def buy(
@@ -520,28 +497,10 @@ async def test_image_keys_are_distinct_valid_pngs(
     assert [k["type"] for k in delivered] == ["image/png", "image/png"]
     images = [base64.b64decode(k["serial"], validate=True) for k in delivered]
     assert images[0] != images[1]
-    texts = [_check_png(image) for image in images]
+    pngs = [read_png(image) for image in images]
+    assert all((png.depth, png.colour) == (8, 2) for png in pngs)
+    texts = [png.texts["Comment"] for png in pngs]
     assert all(re.fullmatch(r"[A-Z2-9]{5}(-[A-Z2-9]{5}){2}", t) for t in texts)
-
-
-def _check_png(data: bytes) -> str:
-    """Walk the chunks (CRC checked, pixels decompressed); return the tEXt comment."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks = 8, {}
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, payload = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
-        assert zlib.crc32(kind + payload) & 0xFFFFFFFF == crc
-        chunks[kind] = payload
-        pos += 12 + length
-    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
-    assert (depth, colour) == (8, 2)
-    assert len(zlib.decompress(chunks[b"IDAT"])) == height * (1 + 3 * width)
-    assert b"IEND" in chunks
-    keyword, text = chunks[b"tEXt"].split(b"\x00")
-    assert keyword == b"Comment"
-    return text.decode()
 
 
 def test_other_image_types() -> None:
