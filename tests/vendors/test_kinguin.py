@@ -19,6 +19,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 import vendors.http
+from tests.vendors.clock import START, FakeClock
 from vendors import kinguin
 from vendors.base import (
     InsufficientFunds,
@@ -39,27 +40,10 @@ from vendors.simulators.kinguin import DEFAULT_PRODUCTS, KinguinSimulator
 
 API_KEY = "kinguin-esa-test-key"
 SECRET = "kinguin-webhook-secret"
-START = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CS, ELDEN, MINECRAFT, HADES, STARDEW, SANDBOX = 1949, 2001, 2002, 2003, 2004, 2099
 PRODUCTS = {p.kinguin_id: p for p in DEFAULT_PRODUCTS}
 ELDEN_ORDER = PlaceOrder("ref-elden", str(ELDEN), 39.99)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ UNAUTHORIZED_BODY: dict[str, Any] = {
 }
 
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict"}
-MISSING: Any = object()
+_MISSING: Any = object()
 # The request being served: set first thing for every request (in ``auth_error``), read by
 # the error builder so that every error object names its path and method.
 CURRENT_REQUEST: contextvars.ContextVar[web.Request | None] = contextvars.ContextVar(
@@ -39,7 +39,7 @@ def error(
     detail: str,
     *,
     property_path: str | None = None,
-    invalid_value: Any = MISSING,
+    invalid_value: Any = _MISSING,
     now: float | None = None,
 ) -> ApiError:
     """Kinguin's error object for the request being served."""
@@ -57,13 +57,13 @@ def error(
     }
     if property_path is not None:
         body["propertyPath"] = property_path
-    if invalid_value is not MISSING:
+    if invalid_value is not _MISSING:
         body["invalidValue"] = invalid_value
     return ApiError(status, body)
 
 
 def constraint(
-    name: str, detail: str, now: float, value: Any = MISSING, *, what: str = "parameter"
+    name: str, detail: str, now: float, value: Any = _MISSING, *, what: str = "parameter"
 ) -> ApiError:
     """A ``ConstraintViolation`` of the query parameter (or body ``property``) ``name``."""
     return error(
@@ -76,7 +76,7 @@ def constraint(
     )
 
 
-def violation(path: str, detail: str, now: float, value: Any = MISSING) -> ApiError:
+def violation(path: str, detail: str, now: float, value: Any = _MISSING) -> ApiError:
     """A ``ConstraintViolation`` of the order body's property ``path``."""
     return constraint(path, detail, now, value, what="property")
 

@@ -177,8 +177,8 @@ class KinguinSimulator(WebhookPusher):
 
     # ----------------------------------------------------------------- products
 
-    def _visible(self, product: SimProduct | None) -> dict[str, Any]:
-        """A product that can be shown (Kinguin answers 404 when it is out of stock)."""
+    def _shown(self, product: SimProduct | None) -> dict[str, Any]:
+        """The product object of a product in stock (Kinguin answers 404 when it is not)."""
         if product is None or product.qty <= 0:
             raise error(404, "Http", "Product not found", now=self.clock())
         return self._product_json(product)
@@ -192,10 +192,10 @@ class KinguinSimulator(WebhookPusher):
 
     async def _get_product_v1(self, request: web.Request, body: Any) -> dict[str, Any]:
         raw = request.match_info["kinguinId"]
-        return self._visible(self.products.get(int(raw)) if raw.isdigit() else None)
+        return self._shown(self.products.get(int(raw)) if raw.isdigit() else None)
 
     async def _get_product_v2(self, request: web.Request, body: Any) -> dict[str, Any]:
-        return self._visible(self._by_product_id(request.match_info["productId"]))
+        return self._shown(self._by_product_id(request.match_info["productId"]))
 
     async def _search_products(self, request: web.Request, body: Any) -> dict[str, Any]:
         chunk, count = search(self.products.values(), request.query, self.clock())
