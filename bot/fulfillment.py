@@ -223,27 +223,11 @@ class Fulfillment:
             note=f"{len(keys)} of {order.quantity} delivered" if extra else None,
             **extra,
         )
-        if order.delivered_units is not None:
-            await self._alert(
-                order,
-                __(
-                    "Order {id}: {vendor} delivered {delivered} of {quantity} units; the"
-                    " customer got the missing ones as shop credit."
-                ),
-                delivered=order.delivered_units,
-                quantity=order.quantity,
-            )
         await self._deliver(order)
 
     async def _key_lost(self, order: Order, vendor_order: VendorOrder, exc: KeyLost) -> None:
-        """The vendor handed the key out once and we never stored it: a human decides."""
-        await self._orders.transition(
-            order.id,
-            S.FAILED,
-            vendor_order_id=vendor_order.order_id,
-            failure_reason=f"key lost: {exc.code or exc}",
-            note="key lost in transit",
-        )
+        """The vendor handed the key out once and we never stored it: a human decides.
+        Told before it is recorded: a crash in between repeats the alert, never loses it."""
         await self._alert(
             order,
             __(
@@ -255,6 +239,13 @@ class Fulfillment:
         )
         with contextlib.suppress(TelegramForbiddenError):
             await self._notifier.delayed(order)
+        await self._orders.transition(
+            order.id,
+            S.FAILED,
+            vendor_order_id=vendor_order.order_id,
+            failure_reason=f"key lost: {exc.code or exc}",
+            note="key lost in transit",
+        )
 
     async def _wait_for_vendor(self, order: Order, vendor_order: VendorOrder) -> None:
         release = vendor_order.release_date
@@ -282,6 +273,16 @@ class Fulfillment:
         return delay
 
     async def _deliver(self, order: Order) -> None:
+        if order.delivered_units is not None:  # before `delivered`: a crash repeats, never loses
+            await self._alert(
+                order,
+                __(
+                    "Order {id}: {vendor} delivered {delivered} of {quantity} units; the"
+                    " customer got the missing ones as shop credit."
+                ),
+                delivered=order.delivered_units,
+                quantity=order.quantity,
+            )
         try:
             if order.delivers_key:
                 await self._notifier.send_keys(order, await self._orders.keys(order.id))
