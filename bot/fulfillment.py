@@ -262,6 +262,8 @@ class Fulfillment:
             )
         else:
             await self._retry(order, None, due_in=self._poll_delay(order, release, order.attempts))
+        if self._vendor(order).pushes_updates:  # a push during this step must not wait
+            await self._orders.due_if_pushed_since(order.id, order.vendor_updated_at)
 
     def _poll_delay(self, order: Order, release: str | None, attempts: int) -> float:
         """Poll fast at first; slowly for pre-orders; only as a safety net with webhooks."""

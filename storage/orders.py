@@ -221,6 +221,17 @@ class OrderRepo:
             (time.time(), S.PROCESSING, *vendors),
         )
 
+    async def due_if_pushed_since(self, order_id: str, seen: str | None) -> bool:
+        """After scheduling a wait: a vendor push that came while the step ran (its
+        `vendor_updated_at` is not the one the step started with) makes the order due now,
+        so the wait cannot swallow it. A push after this call sets the time itself."""
+        changed = await self._db.execute(
+            "UPDATE orders SET next_attempt_at = ? WHERE id = ? AND state IN (?, ?)"
+            " AND vendor_updated_at IS NOT NULL AND vendor_updated_at != ?",
+            (time.time(), order_id, S.PLACING, S.PROCESSING, seen or ""),
+        )
+        return changed == 1
+
     async def set_release_date(self, order_id: str, release_date: str) -> None:
         """A pre-order's release date, once the customer has been told it."""
         await self._db.execute(

@@ -122,3 +122,21 @@ async def test_migrations_are_applied_once(tmp_path):
     mode = await db.fetchone("PRAGMA journal_mode")
     assert mode[0] == "wal"
     await db.close()
+
+
+async def test_a_push_during_a_step_is_not_swallowed_by_the_wait(repo):
+    await new_order(repo)
+    await repo.record_payment("o1", "charge-1")
+    started = await repo.transition("o1", S.PLACING)  # the step starts: nothing pushed yet
+    # the vendor pushes while our place-order call is still out
+    pushed = await repo.record_vendor_event("codegames", "v-1", "o1", "completed", "2030-01-01")
+    assert pushed is not None and pushed.vendor_status == "completed"
+    await repo.transition("o1", S.PROCESSING, due_in=3600, vendor_order_id="v-1")
+    assert await repo.due_if_pushed_since("o1", started.vendor_updated_at) is True
+    [due] = await repo.claim_due("w", lease_seconds=5, limit=5)
+    assert due.id == "o1"
+    # nothing new since: the wait stands
+    await repo.reschedule("o1", due_in=3600)
+    assert await repo.due_if_pushed_since("o1", due.vendor_updated_at) is False
+    # a late copy of the same event changes nothing
+    assert await repo.record_vendor_event("codegames", "v-1", "o1", "processing", "2029") is None
