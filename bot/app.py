@@ -16,6 +16,8 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
+from bot.admin_desk import AdminDesk
+from bot.admins import AdminAccess
 from bot.catalog import Catalog, check_against_vendors, load_catalog_file
 from bot.checkout import Checkout
 from bot.config import OFFICIAL_API, Settings
@@ -28,8 +30,9 @@ from bot.refunds import Refunds
 from bot.server import HttpServer
 from bot.webhooks import VendorEvents
 from bot.worker import Worker
-from handlers import customer_router
+from handlers import admin_router, customer_router
 from storage import (
+    AdminLog,
     CreditRepo,
     Database,
     KeyCipher,
@@ -135,8 +138,10 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         server = HttpServer(events, db, worker, vendors)
         await server.start(settings.http_host, settings.http_port)
         stack.push_async_callback(server.stop)
+    credit = CreditRepo(db)
     dispatcher = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
-    UserLanguageMiddleware(i18n, users).setup(dispatcher)
+    UserLanguageMiddleware(i18n, users, settings.admin_chat_id).setup(dispatcher)
+    dispatcher.include_router(admin_router())
     dispatcher.include_router(customer_router())
     dispatcher.workflow_data.update(
         catalog=catalog,
@@ -144,7 +149,9 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         checkout=checkout,
         orders=orders,
         users=users,
-        credit=CreditRepo(db),
+        credit=credit,
+        access=AdminAccess(bot, settings.admin_chat_id, settings.owner_ids),
+        desk=AdminDesk(orders, credit, AdminLog(db), worker, vendors),
         worker=worker,
         notifier=notifier,
     )

@@ -6,9 +6,10 @@ The variable names are a public interface documented in the README: keep them st
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OFFICIAL_API = "https://api.telegram.org"
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     # Telegram's test environment: a separate account and bot, where Stars cost nothing.
     telegram_test_environment: bool = False
     admin_chat_id: int | None = None
+    # Telegram user ids (comma-separated) who may refund, grant credit and change prices;
+    # the admin group's other administrators are operators (read, retry).
+    owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     database_path: Path = Path("data/storefront.sqlite3")
     catalog_file: Path = Path("catalog.toml")
     locales_dir: Path = PROJECT_ROOT / "locales"
@@ -56,6 +60,13 @@ class Settings(BaseSettings):
     preorder_poll_seconds: float = Field(default=3600.0, gt=0)
     order_stuck_alert_minutes: float = Field(default=60.0, gt=0)
     invoice_ttl_minutes: float = Field(default=60.0, gt=0)
+
+    @field_validator("owner_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aiogram.types import TelegramObject, User
+from aiogram.types import Chat, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from storage.users import UserRepo
@@ -29,11 +29,15 @@ def pick_locale(i18n: I18n, language: str | None) -> str:
 class UserLanguageMiddleware(I18nMiddleware):
     """The user's /language choice, else their Telegram app's language."""
 
-    def __init__(self, i18n: I18n, users: UserRepo) -> None:
+    def __init__(self, i18n: I18n, users: UserRepo, admin_chat_id: int | None = None) -> None:
         super().__init__(i18n)
         self._users = users
+        self._admin_chat_id = admin_chat_id
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        chat: Chat | None = data.get("event_chat")
+        if chat is not None and chat.id == self._admin_chat_id:
+            return self.i18n.default_locale  # admin texts: the shop's language
         user: User | None = data.get("event_from_user")
         if user is None:
             return self.i18n.default_locale

@@ -53,7 +53,16 @@ class Notifier:
     async def send_keys(self, order: Order, keys: Sequence[Key]) -> None:
         """All of an order's keys together: text keys in one message (each copyable),
         image keys as photos (an album when there are several), the caption naming it."""
-        async with self.speaking_to(order.user_id):
+        await self._keys(order, keys, order.chat_id, order.user_id)
+
+    async def show_keys_to(self, chat_id: int, order: Order, keys: Sequence[Key]) -> None:
+        """An admin asked to see an order's keys (in the shop's language)."""
+        await self._keys(order, keys, chat_id, None)
+
+    async def _keys(
+        self, order: Order, keys: Sequence[Key], chat_id: int, reader: int | None
+    ) -> None:
+        async with self.speaking_to(reader):
             header = _("🎉 Order #{id} is ready: <b>{title}</b>").format(
                 id=short_id(order), title=html.escape(order.title)
             )
@@ -69,9 +78,9 @@ class Notifier:
             texts = [str(key.value) for key in keys if key.kind == "text"]
             images = [key.value for key in keys if isinstance(key.value, bytes)]
             if texts:
-                await self._send_text_keys(order.chat_id, header, texts)
+                await self._send_text_keys(chat_id, header, texts)
             for start in range(0, len(images), ALBUM_LIMIT):
-                await self._send_images(order.chat_id, header, images[start : start + ALBUM_LIMIT])
+                await self._send_images(chat_id, header, images[start : start + ALBUM_LIMIT])
 
     async def _send_text_keys(self, chat_id: int, header: str, keys: list[str]) -> None:
         if len(keys) == 1:

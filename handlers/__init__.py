@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from handlers import catalog, fallback, language, orders, payments, purchase
+from handlers import admins, catalog, fallback, language, orders, payments, purchase
+
+
+def admin_router() -> Router:
+    """The admin group (ADMIN_CHAT_ID), its administrators only."""
+    return admins.router()
 
 
 def customer_router() -> Router:

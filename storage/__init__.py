@@ -1,5 +1,6 @@
 """All SQL of the storefront: connection, migrations and one repository per table."""
 
+from storage.admin_log import AdminAction, AdminLog
 from storage.credit import CreditEntry, CreditRepo
 from storage.db import Database
 from storage.models import Key, Offer, Order, OrderState
@@ -10,6 +11,8 @@ from storage.secrets import KeyCipher
 from storage.users import UserRepo
 
 __all__ = [
+    "AdminAction",
+    "AdminLog",
     "CreditEntry",
     "CreditRepo",
     "Database",

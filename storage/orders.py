@@ -112,6 +112,29 @@ class OrderRepo:
         row = await self._db.fetchone("SELECT * FROM orders WHERE id = ?", (order_id,))
         return _order(row) if row else None
 
+    async def find(self, reference: str) -> list[Order]:
+        """Orders whose id is `reference` or starts with it (the short ids customers see);
+        at most two, so a caller can tell "ambiguous" from "found"."""
+        prefix = reference.strip().lower()
+        if not prefix.isalnum():
+            return []
+        rows = await self._db.fetchall(
+            "SELECT * FROM orders WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
+            (prefix, prefix + "\uffff"),
+        )
+        exact = [row for row in rows if row["id"] == prefix]
+        return [_order(row) for row in (exact or rows)]
+
+    async def wake(self, order_id: str) -> bool:
+        """An admin's retry: an order a worker moves on its own is due now (lease kept)."""
+        placeholders = ",".join("?" * len(WORKER_STATES))
+        changed = await self._db.execute(
+            f"UPDATE orders SET next_attempt_at = ?, alerted = 0 WHERE id = ?"
+            f" AND state IN ({placeholders})",
+            (time.time(), order_id, *WORKER_STATES),
+        )
+        return changed == 1
+
     async def for_user(self, user_id: int, *, limit: int, offset: int = 0) -> list[Order]:
         rows = await self._db.fetchall(
             "SELECT * FROM orders WHERE user_id = ? AND state != ?"
@@ -127,12 +150,23 @@ class OrderRepo:
         )
         return int(row[0]) if row else 0
 
-    async def events(self, order_id: str) -> list[tuple[str | None, str, str | None]]:
+    async def events(self, order_id: str) -> list[tuple[str | None, str, str | None, float]]:
+        """The order's transitions, oldest first: (from, to, note, when)."""
         rows = await self._db.fetchall(
-            "SELECT from_state, to_state, note FROM order_events WHERE order_id = ? ORDER BY id",
+            "SELECT from_state, to_state, note, at FROM order_events WHERE order_id = ?"
+            " ORDER BY id",
             (order_id,),
         )
-        return [(row[0], row[1], row[2]) for row in rows]
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def open_by_vendor(self) -> dict[str, int]:
+        """How many paid orders each vendor has not finished yet."""
+        placeholders = ",".join("?" * len(WORKER_STATES))
+        rows = await self._db.fetchall(
+            f"SELECT vendor, COUNT(*) FROM orders WHERE state IN ({placeholders}) GROUP BY vendor",
+            WORKER_STATES,
+        )
+        return {row[0]: int(row[1]) for row in rows}
 
     async def transition(
         self,

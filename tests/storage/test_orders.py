@@ -43,7 +43,7 @@ async def test_happy_path_records_every_transition(repo):
     await repo.transition("o1", S.FULFILLED, keys=[Key(kind="text", value="AAAA-BBBB")])
     order = await repo.transition("o1", S.DELIVERED)
     assert order.vendor_order_id == "10502" and order.telegram_charge_id == "charge-1"
-    assert [to for _, to, _ in await repo.events("o1")] == [
+    assert [to for _, to, _, _ in await repo.events("o1")] == [
         "awaiting_payment",
         "paid",
         "placing",
@@ -118,7 +118,7 @@ async def test_migrations_are_applied_once(tmp_path):
     await db.close()
     db = await Database.open(path)
     rows = await db.fetchall("SELECT version FROM schema_migrations")
-    assert [r[0] for r in rows] == [1, 2, 3]
+    assert [r[0] for r in rows] == [1, 2, 3, 4]
     mode = await db.fetchone("PRAGMA journal_mode")
     assert mode[0] == "wal"
     await db.close()

@@ -1,0 +1,132 @@
+"""What admins do to orders and customers, apart from the chat that asks for it: every
+change goes through the order state machine and is written to the audit log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.worker import Worker
+from storage.admin_log import AdminLog
+from storage.credit import CreditRepo
+from storage.models import Key, Order, OrderState
+from storage.orders import OrderRepo, TransitionError
+from vendors.base import Vendor
+
+S = OrderState
+# An admin may refund an order the shop has been paid for and not delivered.
+REFUNDABLE = frozenset({S.PAID, S.PLACING, S.PROCESSING, S.FAILED})
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    NOT_FOUND = "not_found"
+    AMBIGUOUS = "ambiguous"
+    NOT_ALLOWED = "not_allowed"  # the order's state does not allow it
+
+
+@dataclass(frozen=True)
+class VendorStatus:
+    name: str
+    last_success: float | None
+    error_rate: float | None  # over the last hour
+    open_orders: int
+    balance: float | None
+
+
+class AdminDesk:
+    def __init__(
+        self,
+        orders: OrderRepo,
+        credit: CreditRepo,
+        audit: AdminLog,
+        worker: Worker,
+        vendors: Mapping[str, Vendor],
+    ) -> None:
+        self._orders = orders
+        self._credit = credit
+        self._audit = audit
+        self._worker = worker
+        self._vendors = vendors
+
+    async def find(self, reference: str) -> Order | Outcome:
+        found = await self._orders.find(reference)
+        if not found:
+            return Outcome.NOT_FOUND
+        return found[0] if len(found) == 1 else Outcome.AMBIGUOUS
+
+    async def events(self, order_id: str) -> list[tuple[str | None, str, str | None, float]]:
+        return await self._orders.events(order_id)
+
+    async def refund(self, order: Order, admin_id: int) -> Outcome:
+        """Hand the order to the worker's refund step (Stars back; credit back to credit)."""
+        if order.state not in REFUNDABLE:
+            return Outcome.NOT_ALLOWED
+        try:
+            await self._orders.transition(
+                order.id,
+                S.REFUNDING,
+                failure_reason=f"refused: refunded by an admin ({admin_id})",
+                note=f"admin {admin_id}: refund",
+            )
+        except TransitionError:
+            return Outcome.NOT_ALLOWED
+        await self._audit.record(admin_id, "refund", order.id)
+        self._worker.wake()
+        return Outcome.DONE
+
+    async def retry(self, order: Order, admin_id: int) -> Outcome:
+        """Push a stuck order on through the workers' own idempotent paths: now, not later.
+        A refund Telegram refused is tried again."""
+        if order.state is S.FAILED:
+            if not _refund_failed(order):
+                return Outcome.NOT_ALLOWED  # e.g. a key lost in transit: recover it or refund
+            try:
+                await self._orders.transition(
+                    order.id, S.REFUNDING, note=f"admin {admin_id}: retry the refund"
+                )
+            except TransitionError:
+                return Outcome.NOT_ALLOWED
+        elif not await self._orders.wake(order.id):
+            return Outcome.NOT_ALLOWED
+        await self._audit.record(admin_id, "retry", order.id)
+        self._worker.wake()
+        return Outcome.DONE
+
+    async def grant_credit(self, user_id: int, stars: int, reason: str, admin_id: int) -> None:
+        await self._credit.grant(user_id, stars, f"admin: {reason}"[:200])
+        await self._audit.record(admin_id, "credit", str(user_id), f"{stars}: {reason}"[:500])
+
+    async def credit_balance(self, user_id: int) -> int:
+        return await self._credit.balance(user_id)
+
+    async def show_keys(self, order: Order, admin_id: int) -> list[Key]:
+        """An admin asked for this order's keys: logged, then handed over."""
+        await self._audit.record(admin_id, "show_key", order.id)
+        return await self._orders.keys(order.id)
+
+    async def vendor_health(self) -> list[VendorStatus]:
+        now = time.time()
+        open_orders = await self._orders.open_by_vendor()
+        statuses = []
+        for name, vendor in sorted(self._vendors.items()):
+            try:
+                balance = await vendor.balance()
+            except Exception:  # a vendor that does not answer still gets its line
+                balance = None
+            statuses.append(
+                VendorStatus(
+                    name,
+                    vendor.health.last_success,
+                    vendor.health.error_rate(now),
+                    open_orders.get(name, 0),
+                    balance,
+                )
+            )
+        return statuses
+
+
+def _refund_failed(order: Order) -> bool:
+    return order.failure_reason is None or not order.failure_reason.startswith("key lost")
