@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.admin_desk import AdminDesk
 from bot.admins import AdminAccess
+from bot.alerts import AlertSender
 from bot.catalog import Catalog, check_against_vendors, load_catalog_file
 from bot.checkout import Checkout
 from bot.config import OFFICIAL_API, Settings
@@ -31,8 +32,10 @@ from bot.server import HttpServer
 from bot.webhooks import VendorEvents
 from bot.worker import Worker
 from handlers import admin_router, customer_router
+from handlers.admins import alert_buttons
 from storage import (
     AdminLog,
+    AlertRepo,
     CreditRepo,
     Database,
     KeyCipher,
@@ -55,11 +58,15 @@ class Storefront:
     worker: Worker
     i18n: I18n
     vendors: dict[str, Vendor]
+    alerts: AlertSender | None = None
 
     async def run(self, *, handle_signals: bool = True) -> None:
         """Long-poll Telegram and run the worker until stopped (SIGTERM/SIGINT)."""
         await self.set_commands()
         worker = asyncio.create_task(self.worker.run(), name="worker")
+        background = [worker]
+        if self.alerts is not None:
+            background.append(asyncio.create_task(self.alerts.run(), name="alerts"))
         try:
             await self.dispatcher.start_polling(
                 self.bot,
@@ -68,8 +75,9 @@ class Storefront:
                 handle_signals=handle_signals,
             )
         finally:
-            worker.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
 
     async def set_commands(self) -> None:
         for locale in [None, *self.i18n.available_locales]:
@@ -105,7 +113,19 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
 
     bot = _bot(settings)
     stack.push_async_callback(bot.session.close)
-    notifier = Notifier(bot, i18n, users, settings.admin_chat_id)
+    alerts = AlertRepo(db)
+    notifier = Notifier(bot, i18n, users, settings.admin_chat_id, alerts)
+    sender = None
+    if settings.admin_chat_id is not None:
+        sender = AlertSender(
+            bot,
+            alerts,
+            i18n,
+            settings.admin_chat_id,
+            buttons=alert_buttons,
+            interval=settings.alert_interval_seconds,
+        )
+        notifier.on_alert(sender.wake)
     offer_service = OfferService(vendors, ttl=settings.offer_cache_seconds)
     strays = StrayPaymentRepo(db)
     fulfillment = Fulfillment(
@@ -155,7 +175,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         worker=worker,
         notifier=notifier,
     )
-    return Storefront(bot, dispatcher, worker, i18n, vendors)
+    return Storefront(bot, dispatcher, worker, i18n, vendors, sender)
 
 
 def _bot(settings: Settings) -> Bot:

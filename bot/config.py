@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # Telegram's test environment: a separate account and bot, where Stars cost nothing.
     telegram_test_environment: bool = False
     admin_chat_id: int | None = None
+    # Admin alerts go out at most one message (a digest when several wait) this often:
+    # Telegram allows a bot about 20 messages a minute into one group.
+    alert_interval_seconds: float = Field(default=3.0, gt=0)
     # Telegram user ids (comma-separated) who may refund, grant credit and change prices;
     # the admin group's other administrators are operators (read, retry).
     owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()

@@ -312,6 +312,7 @@ class Fulfillment:
                     "Vendor {vendor} refused our credentials ({error}). Orders wait until the"
                     " API key is fixed."
                 ),
+                order_id=order.id,
                 vendor=order.vendor,
                 error=str(exc),
             )
@@ -344,7 +345,9 @@ class Fulfillment:
         return True
 
     async def _alert(self, order: Order, template: Any, **values: Any) -> None:
-        await self._notifier.alert_admins(template, id=order.id, vendor=order.vendor, **values)
+        await self._notifier.alert_admins(
+            template, order_id=order.id, id=order.id, vendor=order.vendor, **values
+        )
 
     def _backoff(self, attempts: int) -> float:
         return float(min(self._poll_max, self._poll_min * 1.5**attempts))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,6 +22,7 @@ from babel.support import LazyProxy
 
 from bot.i18n import pick_locale
 from bot.texts import field_label, short_id, stars
+from storage.alerts import AlertRepo
 from storage.models import Key, Order
 from storage.users import UserRepo
 
@@ -36,12 +37,23 @@ CANCELLED = "cancelled"
 
 class Notifier:
     def __init__(
-        self, bot: Bot, i18n: I18n, users: UserRepo, admin_chat_id: int | None = None
+        self,
+        bot: Bot,
+        i18n: I18n,
+        users: UserRepo,
+        admin_chat_id: int | None = None,
+        alerts: AlertRepo | None = None,
     ) -> None:
         self._bot = bot
         self._i18n = i18n
         self._users = users
         self._admin_chat_id = admin_chat_id
+        self._alerts = alerts
+        self._wake_sender: Callable[[], None] | None = None
+
+    def on_alert(self, wake: Callable[[], None]) -> None:
+        """Who sends stored alerts (woken at once, sending at its own pace)."""
+        self._wake_sender = wake
 
     @asynccontextmanager
     async def speaking_to(self, user_id: int | None) -> AsyncIterator[None]:
@@ -181,14 +193,22 @@ class Notifier:
                 user_id, _("This payment did not match an open order and was refunded.")
             )
 
-    async def alert_admins(self, template: str | LazyProxy, **values: object) -> None:
-        """A short note to the admin group, in the shop's language. Never pass a key here."""
+    async def alert_admins(
+        self, template: str | LazyProxy, *, order_id: str | None = None, **values: object
+    ) -> None:
+        """A short note for the admin group, in the shop's language. Never pass a key here.
+
+        Stored first and sent by `bot.alerts.AlertSender` at Telegram's pace (digests),
+        so an alert survives a crash and a burst never floods the group."""
         async with self.speaking_to(None):
             text = str(template).format(**values)
         log.warning("admin alert: %s", text)
-        if self._admin_chat_id is None:
+        if self._admin_chat_id is None or self._alerts is None:
             return
         try:
-            await self._bot.send_message(self._admin_chat_id, html.escape(text))
+            await self._alerts.add(text, order_id)
         except Exception:  # an alert must never break the order flow that raised it
-            log.exception("could not alert the admin chat")
+            log.exception("could not store an admin alert")
+            return
+        if self._wake_sender is not None:
+            self._wake_sender()

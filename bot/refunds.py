@@ -39,6 +39,7 @@ class Refunds:
             await self._orders.transition(order.id, OrderState.FAILED, note=f"refund: {refused}")
             await self._notifier.alert_admins(
                 __("Order {id}: the refund of {stars} Stars failed ({reason}). Refund it by hand."),
+                order_id=order.id,
                 id=order.id,
                 stars=order.charged_stars,
                 reason=refused,
@@ -71,7 +72,11 @@ class Refunds:
                 "A payment of {stars} Stars for order {id} matched no open order and was refunded."
             )
         await self._notifier.alert_admins(
-            template, stars=payment.amount, id=payment.invoice_payload, reason=refused
+            template,
+            order_id=payment.invoice_payload,
+            stars=payment.amount,
+            id=payment.invoice_payload,
+            reason=refused,
         )
 
     async def _refund_charge(self, user_id: int, charge_id: str) -> str | None:

@@ -32,7 +32,7 @@ from bot.notify import Notifier
 from bot.texts import short_id, stars, state_label
 from storage.models import Order, OrderState
 
-Action = Literal["refund", "retry", "key", "credit", "ask_refund", "ask_retry", "cancel"]
+Action = Literal["refund", "retry", "key", "credit", "ask_refund", "ask_retry", "cancel", "open"]
 
 
 class AdminCb(CallbackData, prefix="adm"):
@@ -67,6 +67,7 @@ def router() -> Router:
     r.callback_query.register(cancel_button, AdminCb.filter(F.action == "cancel"))
     r.callback_query.register(ask_button, AdminCb.filter(F.action.in_({"ask_refund", "ask_retry"})))
     r.callback_query.register(key_button, AdminCb.filter(F.action == "key"))
+    r.callback_query.register(open_button, AdminCb.filter(F.action == "open"))
     r.callback_query.register(credit_button, AdminCb.filter(F.action == "credit"))
     r.callback_query.register(confirm_button, AdminCb.filter())
     return r
@@ -120,15 +121,43 @@ def _order_buttons(order: Order) -> InlineKeyboardMarkup:
                 text=_("🔑 Show key"), callback_data=AdminCb(action="key", ref=order.id).pack()
             )
         )
-    row += [
+    return InlineKeyboardMarkup(inline_keyboard=[row + _order_buttons_row(order.id)])
+
+
+async def open_button(query: CallbackQuery, callback_data: AdminCb, desk: AdminDesk) -> None:
+    order = await desk.find(callback_data.ref)
+    if not isinstance(order, Order) or not isinstance(query.message, Message):
+        await query.answer(_("Order not found."), show_alert=True)
+        return
+    await query.answer()
+    await query.message.answer(await _order_card(desk, order), reply_markup=_order_buttons(order))
+
+
+def alert_buttons(order_ids: list[str]) -> InlineKeyboardMarkup:
+    """Buttons under an alert: open each order; for a lone order also retry and refund."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=_("📄 Open {id}").format(id=order_id[:8].upper()),
+                callback_data=AdminCb(action="open", ref=order_id).pack(),
+            )
+        ]
+        for order_id in order_ids
+    ]
+    if len(order_ids) == 1:
+        rows[0] += _order_buttons_row(order_ids[0])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _order_buttons_row(order_id: str) -> list[InlineKeyboardButton]:
+    return [
         InlineKeyboardButton(
-            text=_("🔁 Retry"), callback_data=AdminCb(action="ask_retry", ref=order.id).pack()
+            text=_("🔁 Retry"), callback_data=AdminCb(action="ask_retry", ref=order_id).pack()
         ),
         InlineKeyboardButton(
-            text=_("↩ Refund"), callback_data=AdminCb(action="ask_refund", ref=order.id).pack()
+            text=_("↩ Refund"), callback_data=AdminCb(action="ask_refund", ref=order_id).pack()
         ),
     ]
-    return InlineKeyboardMarkup(inline_keyboard=[row])
 
 
 # ---------------------------------------------------------------- refund and retry

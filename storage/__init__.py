@@ -1,6 +1,7 @@
 """All SQL of the storefront: connection, migrations and one repository per table."""
 
 from storage.admin_log import AdminAction, AdminLog
+from storage.alerts import Alert, AlertRepo
 from storage.credit import CreditEntry, CreditRepo
 from storage.db import Database
 from storage.models import Key, Offer, Order, OrderState
@@ -13,6 +14,8 @@ from storage.users import UserRepo
 __all__ = [
     "AdminAction",
     "AdminLog",
+    "Alert",
+    "AlertRepo",
     "CreditEntry",
     "CreditRepo",
     "Database",

@@ -23,18 +23,22 @@ async def eventually(check: Callable[[], Any], within: float = 10.0) -> Any:
     raise AssertionError(f"not true within {within}s: {check}")
 
 
+def _to(user: FakeUser) -> Callable[[Any], bool]:
+    return lambda call: call.params.get("chat_id") == user.id
+
+
 async def open_offer(tg: FakeTelegram, user: FakeUser, category: str, title: str) -> None:
     mark = await user.send("/start")
-    await tg.wait_for("sendMessage", since=mark)
+    await tg.wait_for("sendMessage", where=_to(user), since=mark)
     mark = await user.press(category)
-    await tg.wait_for("editMessageText", since=mark)
+    await tg.wait_for("editMessageText", where=_to(user), since=mark)
     mark = await user.press(lambda button: button["text"].startswith(title))
-    await tg.wait_for("editMessageText", since=mark)
+    await tg.wait_for("editMessageText", where=_to(user), since=mark)
 
 
 async def buy_now(tg: FakeTelegram, user: FakeUser) -> None:
     mark = await user.press(lambda button: button["text"].startswith("🛒"))
-    await tg.wait_for("sendInvoice", since=mark)
+    await tg.wait_for("sendInvoice", where=_to(user), since=mark)
 
 
 async def invoice_for(tg: FakeTelegram, user: FakeUser, category: str, title: str) -> SentMessage:

@@ -7,6 +7,14 @@
         await tg.wait_for("sendMessage", since=mark)
         await ann.press("Buy")
 
+    In an admin group (a supergroup; ``is_forum=True`` for topics):
+
+        admins = tg.group(-1001234567890, is_forum=True)
+        admins.set_member(ann, "administrator")
+        topic = admins.add_topic("Orders")
+        await ann.send("/orders", chat=admins, thread_id=topic)
+        await ann.press("Refund", chat=admins)
+
 Every request is validated against the Bot API schema (``tg.violations``) and recorded
 (``tg.calls``); sent messages are tracked with their current state (``tg.messages``).
 """
@@ -21,7 +29,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, Self, TypeVar
+from typing import Any, Literal, NoReturn, Self, TypeVar, get_args
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -39,6 +47,9 @@ from .botapi_schema import (
 T = TypeVar("T")
 ChatId = int
 Json = dict[str, Any]
+MemberStatus = Literal["creator", "administrator", "member", "left", "kicked"]
+MEMBER_STATUSES: frozenset[str] = frozenset(get_args(MemberStatus))
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
 
 DEFAULT_TOKEN = "42:FAKE-storefront-test-token"
 BOT_USER: Json = {
@@ -63,6 +74,38 @@ NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 MAX_TEXT, MAX_CAPTION, MAX_CALLBACK_DATA = 4096, 1024, 64
+BLOCKED = "Forbidden: bot was blocked by the user"
+THREAD_NOT_FOUND = "Bad Request: message thread not found"
+NOT_A_FORUM = "Bad Request: the chat is not a forum"
+INLINE_QUERY_INVALID = (
+    "Bad Request: query is too old and response timeout expired or query ID is invalid"
+)
+MAX_INLINE_RESULTS = 50
+TOPIC_ICON_COLOR = 0x6FB9F0  # Telegram's default topic colour (7322096)
+# Methods that put a message into ``chat_id`` (a blocked user refuses all of them).
+_FORWARDING = frozenset({"copymessage", "copymessages", "forwardmessage", "forwardmessages"})
+# Result fields newer than the schema (Bot API 10.3) that aiogram >= 3.31 requires, so the
+# fake sends them as today's Telegram does.
+NEWER_THAN_SCHEMA = frozenset({"can_send_welcome_messages"})
+# Rights of an administrator (human or the bot) in a supergroup; the required booleans of
+# ChatMemberAdministrator plus the supergroup-only optional ones.
+ADMIN_RIGHTS: Mapping[str, bool] = {
+    "can_send_welcome_messages": True,
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_pin_messages": True,
+    "can_manage_topics": True,
+}
 
 
 class ApiError(Exception):
@@ -139,6 +182,11 @@ class SentMessage:
     invoice: Invoice | None = None
     edit_date: int | None = None
     deleted: bool = False
+    # Forum topic (message_thread_id) of a message sent into a registered forum group.
+    thread_id: int | None = None
+    # What Telegram shows as ``reply_to_message``: in a forum topic, the topic's
+    # forum_topic_created service message.
+    reply_to_message: Json | None = None
 
     @property
     def chat_id(self) -> ChatId:
@@ -151,6 +199,12 @@ class SentMessage:
     @property
     def photo(self) -> bytes | None:
         upload = self.file.upload if self.file and self.kind == "photo" else None
+        return upload.data if upload else None
+
+    @property
+    def document(self) -> bytes | None:
+        """The bytes of an uploaded document (e.g. a CSV export)."""
+        upload = self.file.upload if self.file and self.kind == "document" else None
         return upload.data if upload else None
 
     def buttons(self) -> list[Json]:
@@ -169,6 +223,10 @@ class SentMessage:
             "date": self.date,
             "chat": self.chat,
         }
+        if self.thread_id is not None:
+            message |= {"message_thread_id": self.thread_id, "is_topic_message": True}
+        if self.reply_to_message is not None:
+            message["reply_to_message"] = self.reply_to_message
         if self.edit_date is not None:
             message["edit_date"] = self.edit_date
         message |= self._content()
@@ -205,6 +263,10 @@ class FakeTelegram:
         self.users: dict[int, FakeUser] = {}
         self.charges: dict[str, Charge] = {}
         self.files: dict[str, StoredFile] = {}
+        self.groups: dict[ChatId, FakeGroup] = {}
+        self.blocked: set[ChatId] = set()  # users who blocked the bot (see block())
+        self.inline_queries: dict[str, Json] = {}  # pushed inline queries by id
+        self.inline_answers: dict[str, Json] = {}  # answerInlineQuery params by query id
         self.allowed_updates: list[str] | None = None
         self.dropped_updates: list[Json] = []  # filtered out by the bot's allowed_updates
         self._pending: list[Json] = []
@@ -232,6 +294,10 @@ class FakeTelegram:
             "deleteMessage": self._delete_message,
             "refundStarPayment": self._refund_star_payment,
             "getStarTransactions": self._get_star_transactions,
+            "getChatMember": self._get_chat_member,
+            "getChatAdministrators": self._get_chat_administrators,
+            "createForumTopic": self._create_forum_topic,
+            "answerInlineQuery": self._answer_inline_query,
         }
         self.star_transactions: list[Json] = []  # the bot's Star ledger, oldest first
 
@@ -325,6 +391,47 @@ class FakeTelegram:
         user" (code 403)."""
         self._failures.append((method, where, ApiError(description, code)))
 
+    def max_rate(
+        self,
+        method_prefix: str | tuple[str, ...] = "send",
+        chat_id: ChatId | None = None,
+        window: float = 1.0,
+    ) -> int:
+        """Most calls of methods whose name starts with ``method_prefix`` (case-insensitive;
+        into ``chat_id`` if given) within any sliding window of ``window`` seconds.  Every
+        request counts, failed ones included."""
+        prefixes = (method_prefix,) if isinstance(method_prefix, str) else method_prefix
+        lowered = tuple(prefix.lower() for prefix in prefixes)
+        stamps = [
+            call.ts
+            for call in self.calls
+            if call.method.lower().startswith(lowered)
+            and (chat_id is None or self._call_chat(call) == chat_id)
+        ]
+        return _max_in_window(stamps, window)
+
+    def per_chat_per_minute(self, chat_id: ChatId) -> int:
+        """Most messages the bot got into ``chat_id`` within any 60 s window: successful
+        send*/copy/forward calls (not sendChatAction), an album counting each of its
+        messages."""
+        stamps: list[float] = []
+        for call in self.calls:
+            if (
+                _puts_message(call.method)
+                and call.method.lower() != "sendchataction"
+                and call.error is None
+                and self._call_chat(call) == chat_id
+            ):
+                count = len(call.result) if isinstance(call.result, list) else 1
+                stamps += [call.ts] * count
+        return _max_in_window(stamps, 60.0)
+
+    def _call_chat(self, call: Call) -> ChatId | None:
+        chat_id = call.params.get("chat_id")
+        if isinstance(chat_id, str):
+            return self._usernames.get(chat_id)
+        return chat_id if isinstance(chat_id, int) else None
+
     # -- updates -----------------------------------------------------------------------------
 
     def push_update(self, update: Json) -> int:
@@ -350,7 +457,32 @@ class FakeTelegram:
         self.users[user_id] = customer
         return customer
 
+    def group(
+        self,
+        chat_id: ChatId = -1001234567890,
+        title: str = "Shop admins",
+        is_forum: bool = False,
+        *,
+        bot_status: MemberStatus = "administrator",
+    ) -> FakeGroup:
+        """Register a supergroup (a forum with topics if ``is_forum``) the bot is in, by
+        default as an administrator; registering the same id again replaces the group."""
+        group = FakeGroup(self, chat_id, title, is_forum, bot_status)
+        self.groups[chat_id] = group
+        return group
+
+    def block(self, user_id: int) -> None:
+        """The user blocks the bot: every send*/copy/forward into their chat answers 403
+        "Forbidden: bot was blocked by the user" (TelegramForbiddenError).  Writing to the bot
+        again (``user.send``) unblocks, as the client's Restart button does."""
+        self.blocked.add(user_id)
+
+    def unblock(self, user_id: int) -> None:
+        self.blocked.discard(user_id)
+
     def chat(self, chat_id: ChatId) -> Json:
+        if chat_id in self.groups:
+            return self.groups[chat_id].as_dict()
         if chat_id > 0:
             customer = self.users.get(chat_id)
             first_name = customer.first_name if customer else f"User {chat_id}"
@@ -406,6 +538,7 @@ class FakeTelegram:
 
     async def _dispatch(self, call: Call) -> Any:
         self._raise_injected_failure(call)
+        self._check_recipient(call)
         if call.method == "getUpdates":
             return await self._get_updates(call.params)
         handler = self._handlers.get(call.method)
@@ -416,6 +549,19 @@ class FakeTelegram:
             if _same_method(method, call.method) and where(call.params):
                 del self._failures[index]
                 raise error
+
+    def _check_recipient(self, call: Call) -> None:
+        """A chat that blocked the bot, or a group the bot is not in, refuses messages."""
+        if not _puts_message(call.method) or "chat_id" not in call.params:
+            return
+        chat_id = self._chat_id(call.params["chat_id"])
+        if chat_id in self.blocked:
+            raise ApiError(BLOCKED, 403)
+        group = self.groups.get(chat_id)
+        if group is not None and group.bot_status == "left":
+            raise ApiError("Forbidden: bot is not a member of the supergroup chat", 403)
+        if group is not None and group.bot_status == "kicked":
+            raise ApiError("Forbidden: bot was kicked from the supergroup chat", 403)
 
     def _notify(self) -> None:
         self._wakeup.set()
@@ -500,6 +646,8 @@ class FakeTelegram:
                 raise ApiError("Bad Request: this fake supports albums of photos only")
             stored = self._store_file(item["media"])
             single = {"chat_id": params["chat_id"], **item}
+            if "message_thread_id" in params:
+                single["message_thread_id"] = params["message_thread_id"]
             sent.append(self._create(single, "photo", _CAPTION_KEYS, file=stored).to_dict())
         return sent
 
@@ -535,6 +683,15 @@ class FakeTelegram:
         if kind == "text" and not (text or "").strip():
             raise ApiError("Bad Request: message text is empty")
         inline, keyboard = _split_markup(params.get("reply_markup"))
+        group = self.groups.get(chat_id)
+        thread_id = params.get("message_thread_id")
+        if group is None:
+            thread_id = None  # unregistered chats: accepted and ignored, as before
+        elif thread_id is not None and thread_id not in group.topics:
+            raise ApiError(THREAD_NOT_FOUND)
+        if group is not None and thread_id is not None:
+            extra["thread_id"] = thread_id
+            extra["reply_to_message"] = group.topic_root(thread_id)
         message = SentMessage(
             chat=self.chat(chat_id),
             message_id=self.next_message_id(chat_id),
@@ -614,6 +771,84 @@ class FakeTelegram:
             message.deleted = True
         return True
 
+    # -- groups ------------------------------------------------------------------------------
+
+    def _get_chat_member(self, params: Json) -> Json:
+        chat_id, user_id = self._chat_id(params["chat_id"]), params["user_id"]
+        group = self.groups.get(chat_id)
+        if group is not None:
+            return self.chat_member(user_id, group.status_of(user_id))
+        if chat_id > 0:  # a private chat: its user and the bot are in it
+            in_chat = user_id in (chat_id, BOT_USER["id"])
+            return self.chat_member(user_id, "member" if in_chat else "left")
+        raise ApiError("Bad Request: chat not found")
+
+    def _get_chat_administrators(self, params: Json) -> list[Json]:
+        chat_id = self._chat_id(params["chat_id"])
+        group = self.groups.get(chat_id)
+        if group is None:
+            if chat_id > 0:
+                raise ApiError("Bad Request: there are no administrators in the private chat")
+            raise ApiError("Bad Request: chat not found")
+        ranked = sorted(
+            (status != "creator", user_id)
+            for user_id, status in group.members.items()
+            if status in ADMIN_STATUSES
+        )
+        admins = [self.chat_member(user_id, group.status_of(user_id)) for _, user_id in ranked]
+        if group.bot_status in ADMIN_STATUSES:
+            admins.append(self.chat_member(BOT_USER["id"], group.bot_status))
+        return admins
+
+    def chat_member(self, user_id: int, status: MemberStatus) -> Json:
+        """A ChatMember object (ChatMemberOwner, ...Administrator, ...Member, ...Left or
+        ...Banned) for ``status``."""
+        member: Json = {"status": status, "user": self.user_dict(user_id)}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member |= ADMIN_RIGHTS
+        elif status == "kicked":
+            member["until_date"] = 0  # banned forever
+        return member
+
+    def user_dict(self, user_id: int) -> Json:
+        """The User object of a registered customer, the bot, or a stand-in."""
+        if user_id == BOT_USER["id"]:
+            return {key: BOT_USER[key] for key in ("id", "is_bot", "first_name", "username")}
+        customer = self.users.get(user_id)
+        if customer is not None:
+            return customer.as_dict()
+        return {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+
+    def _create_forum_topic(self, params: Json) -> Json:
+        group = self.groups.get(self._chat_id(params["chat_id"]))
+        if group is None or not group.is_forum:
+            raise ApiError(NOT_A_FORUM)
+        if group.bot_status not in ADMIN_STATUSES:
+            raise ApiError("Bad Request: not enough rights to create a topic")
+        color = params.get("icon_color", TOPIC_ICON_COLOR)
+        thread_id = group.add_topic(params["name"], icon_color=color)
+        topic: Json = {"message_thread_id": thread_id, "name": params["name"], "icon_color": color}
+        if "icon_custom_emoji_id" in params:
+            topic["icon_custom_emoji_id"] = params["icon_custom_emoji_id"]
+        return topic
+
+    # -- inline mode -------------------------------------------------------------------------
+
+    def _answer_inline_query(self, params: Json) -> bool:
+        query_id = params["inline_query_id"]
+        if query_id not in self.inline_queries or query_id in self.inline_answers:
+            raise ApiError(INLINE_QUERY_INVALID)
+        results = params["results"]
+        if len(results) > MAX_INLINE_RESULTS:
+            raise ApiError("Bad Request: RESULTS_TOO_MUCH")
+        ids = [result["id"] for result in results]
+        if len(set(ids)) != len(ids):
+            raise ApiError("Bad Request: RESULT_ID_DUPLICATE")
+        self.inline_answers[query_id] = params
+        return True
+
     # -- payments ----------------------------------------------------------------------------
 
     def _refund_star_payment(self, params: Json) -> bool:
@@ -634,12 +869,7 @@ class FakeTelegram:
         self.star_transactions.append(self._transaction(charge_id, charge, "source"))
 
     def _transaction(self, charge_id: str, charge: Charge, side: str) -> Json:
-        customer = self.users.get(charge.user_id)
-        user = (
-            customer.as_dict()
-            if customer
-            else {"id": charge.user_id, "is_bot": False, "first_name": f"User {charge.user_id}"}
-        )
+        user = self.user_dict(charge.user_id)
         partner: Json = {"type": "user", "transaction_type": "invoice_payment", "user": user}
         if side == "source":
             partner["invoice_payload"] = charge.payload
@@ -655,8 +885,138 @@ class FakeTelegram:
         return {"transactions": self.star_transactions[offset : offset + limit]}
 
 
+class FakeGroup:
+    """A supergroup the bot is in (by default as an administrator), e.g. the shop's private
+    admin group; with ``is_forum`` it has topics (``topics``: thread id -> name).
+
+    Messages in a topic carry ``message_thread_id`` and ``is_topic_message``; unless they
+    reply to something else, Telegram shows them as replies to the topic's
+    forum_topic_created service message (from whoever created the topic, the bot for
+    createForumTopic).  A reply outside topics carries the reply thread's id as
+    ``message_thread_id`` but no ``is_topic_message``."""
+
+    def __init__(
+        self,
+        tg: FakeTelegram,
+        chat_id: ChatId,
+        title: str,
+        is_forum: bool,
+        bot_status: MemberStatus = "administrator",
+    ) -> None:
+        self.tg = tg
+        self.id = chat_id
+        self.title = title
+        self.is_forum = is_forum
+        self.bot_status: MemberStatus = bot_status  # "left"/"kicked": sends answer 403
+        self.members: dict[int, MemberStatus] = {}
+        self.topics: dict[int, str] = {}
+        self._topic_roots: dict[int, Json] = {}
+
+    def as_dict(self) -> Json:
+        chat: Json = {"id": self.id, "type": "supergroup", "title": self.title}
+        if self.is_forum:
+            chat["is_forum"] = True
+        return chat
+
+    def set_member(self, user: FakeUser | int, status: MemberStatus) -> None:
+        if status not in MEMBER_STATUSES:
+            raise ValueError(f"unknown chat member status {status!r}")
+        self.members[user if isinstance(user, int) else user.id] = status
+
+    def status_of(self, user_id: int) -> MemberStatus:
+        """The status getChatMember reports; "left" for users never seen in the group."""
+        if user_id == BOT_USER["id"]:
+            return self.bot_status
+        return self.members.get(user_id, "left")
+
+    def add_topic(
+        self, name: str, icon_color: int = TOPIC_ICON_COLOR, by: FakeUser | None = None
+    ) -> int:
+        """Create a forum topic (as createForumTopic does, or as user ``by`` did in the app);
+        returns its message_thread_id, the id of its forum_topic_created service message."""
+        if not self.is_forum:
+            raise AssertionError(f"group {self.id} is not a forum")
+        thread_id = self.tg.next_message_id(self.id)
+        self.topics[thread_id] = name
+        self._topic_roots[thread_id] = {
+            "message_id": thread_id,
+            "from": by.as_dict() if by else self.tg.user_dict(BOT_USER["id"]),
+            "date": int(time.time()),
+            "chat": self.as_dict(),
+            "message_thread_id": thread_id,
+            "is_topic_message": True,
+            "forum_topic_created": {"name": name, "icon_color": icon_color},
+        }
+        return thread_id
+
+    def topic_root(self, thread_id: int) -> Json:
+        """The forum_topic_created service message that opened topic ``thread_id``."""
+        return self._topic_roots[thread_id]
+
+    # -- what the bot sent -------------------------------------------------------------------
+
+    def messages(
+        self, thread_id: int | None = None, include_deleted: bool = False
+    ) -> list[SentMessage]:
+        """Messages the bot sent into the group (only topic ``thread_id`` if given)."""
+        found = [
+            m
+            for (chat_id, _), m in self.tg.messages.items()
+            if chat_id == self.id
+            and (include_deleted or not m.deleted)
+            and (thread_id is None or m.thread_id == thread_id)
+        ]
+        return sorted(found, key=lambda m: m.message_id)
+
+    def texts(self, thread_id: int | None = None) -> list[str]:
+        return [m.text for m in self.messages(thread_id) if m.text is not None]
+
+    def last_message(
+        self, with_keyboard: bool = False, thread_id: int | None = None
+    ) -> SentMessage:
+        found = [m for m in self.messages(thread_id) if m.buttons() or not with_keyboard]
+        if not found:
+            what = "message with an inline keyboard" if with_keyboard else "message"
+            where = f"group {self.id}" + (f" topic {thread_id}" if thread_id else "")
+            raise AssertionError(f"the bot sent no {what} to {where}\n{self.tg.dump()}")
+        return found[-1]
+
+    # -- update building ---------------------------------------------------------------------
+
+    def admit(self, user: FakeUser) -> None:
+        """Check that ``user`` can act in the group (someone never set becomes a member)."""
+        if self.bot_status in ("left", "kicked"):
+            raise AssertionError(f"the bot is not in group {self.id} (it is {self.bot_status})")
+        status = self.members.setdefault(user.id, "member")
+        if status in ("left", "kicked"):
+            raise AssertionError(f"user {user.id} is not in group {self.id} (they are {status})")
+
+    def placement(self, reply_to: SentMessage | None, thread_id: int | None) -> Json:
+        """message_thread_id / is_topic_message / reply_to_message of a user's message."""
+        if thread_id is not None:
+            if not self.is_forum or thread_id not in self.topics:
+                raise AssertionError(f"group {self.id} has no topic {thread_id}")
+            if reply_to is not None and reply_to.thread_id != thread_id:
+                raise AssertionError(f"message {reply_to.message_id} is not in topic {thread_id}")
+        elif reply_to is not None and reply_to.thread_id in self.topics:
+            thread_id = reply_to.thread_id
+        if thread_id is not None:
+            root = _as_reply(reply_to) if reply_to else self.topic_root(thread_id)
+            return {
+                "message_thread_id": thread_id,
+                "is_topic_message": True,
+                "reply_to_message": root,
+            }
+        if reply_to is not None:
+            return {
+                "message_thread_id": reply_to.thread_id or reply_to.message_id,
+                "reply_to_message": _as_reply(reply_to),
+            }
+        return {}
+
+
 class FakeUser:
-    """A customer chatting with the bot in a private chat."""
+    """A customer (or shop admin) chatting with the bot in a private chat or in a group."""
 
     def __init__(
         self,
@@ -671,6 +1031,8 @@ class FakeUser:
         self.first_name = first_name
         self.language_code = language_code
         self.username = username
+        self.sent: list[Json] = []  # messages this user sent (update payloads), oldest first
+        self.last_inline_query_id: str | None = None
 
     def as_dict(self) -> Json:
         user: Json = {"id": self.id, "is_bot": False, "first_name": self.first_name}
@@ -710,31 +1072,81 @@ class FakeUser:
 
     # -- actions (each returns tg.mark() taken before the update was pushed) ---------------
 
-    async def send(self, text: str) -> int:
-        return self._push("message", self._message(text=text, **_command_entities(text)))
+    async def send(
+        self,
+        text: str,
+        chat: FakeGroup | None = None,
+        reply_to: SentMessage | None = None,
+        thread_id: int | None = None,
+    ) -> int:
+        """A text message in the private chat, or in group ``chat`` (in forum topic
+        ``thread_id``); optionally a reply to one of the bot's messages."""
+        message = self._message(chat, reply_to, thread_id, text=text, **_command_entities(text))
+        return self._push("message", message)
+
+    async def send_photo(
+        self,
+        caption: str | None = None,
+        chat: FakeGroup | None = None,
+        reply_to: SentMessage | None = None,
+        thread_id: int | None = None,
+        data: bytes = b"\xff\xd8\xff\xe0 fake jpeg",
+    ) -> int:
+        """A photo (``data``, registered in ``tg.files`` under the largest size's file_id,
+        so the bot can send it on) with an optional caption."""
+        stored = StoredFile(
+            self.tg.new_id("AgACAgIAAxkBAAI"),
+            self.tg.new_id("AQAD"),
+            UploadedFile("photo", "photo.jpg", "image/jpeg", data),
+        )
+        self.tg.files[stored.file_id] = stored
+        content: Json = {"photo": _photo_sizes(stored)}
+        if caption is not None:
+            content["caption"] = caption
+        return self._push("message", self._message(chat, reply_to, thread_id, **content))
+
+    async def inline_query(self, query: str, offset: str = "", chat_type: str = "sender") -> int:
+        """Type ``@bot query``: an inline_query update (its id: ``last_inline_query_id``)."""
+        query_id = self.tg.new_id("iq")
+        payload = {
+            "id": query_id,
+            "from": self.as_dict(),
+            "query": query,
+            "offset": offset,
+            "chat_type": chat_type,
+        }
+        self.tg.inline_queries[query_id] = payload
+        self.last_inline_query_id = query_id
+        return self._push("inline_query", payload)
 
     async def press(
         self,
         text_or_predicate: str | Callable[[Json], bool],
         message: SentMessage | None = None,
+        chat: FakeGroup | None = None,
     ) -> int:
         """Press an inline callback button, matched by exact text, else by substring, or by
-        a predicate on the button dict; on ``message`` or the latest message with buttons."""
-        target = message or self.last_message(with_keyboard=True)
+        a predicate on the button dict; on ``message`` or the latest message with buttons
+        (in the private chat, or in group ``chat``)."""
+        target = message or (chat or self).last_message(with_keyboard=True)
         button = _find_button(target, text_or_predicate)
         if "callback_data" not in button:
             raise AssertionError(f"button {button['text']!r} is not a callback button: {button}")
         return self._push_callback(target, button["callback_data"])
 
-    async def press_data(self, data: str, message_id: int | None = None) -> int:
-        """Send arbitrary (possibly forged) callback data from one of the bot's messages."""
+    async def press_data(
+        self, data: str, message_id: int | None = None, chat: FakeGroup | None = None
+    ) -> int:
+        """Send arbitrary (possibly forged) callback data from one of the bot's messages
+        (in the private chat, or in group ``chat``)."""
+        chat_id = chat.id if chat else self.id
         message = (
-            self.last_message()
+            (chat or self).last_message()
             if message_id is None
-            else self.tg.messages.get((self.id, message_id))
+            else self.tg.messages.get((chat_id, message_id))
         )
         if message is None:
-            raise AssertionError(f"no message {message_id} in chat {self.id}")
+            raise AssertionError(f"no message {message_id} in chat {chat_id}")
         return self._push_callback(message, data)
 
     # -- payments ----------------------------------------------------------------------------
@@ -821,16 +1233,43 @@ class FakeUser:
 
     # -- update building ---------------------------------------------------------------------
 
-    def _message(self, **content: Any) -> Json:
-        return {
-            "message_id": self.tg.next_message_id(self.id),
+    def _message(
+        self,
+        chat: FakeGroup | None = None,
+        reply_to: SentMessage | None = None,
+        thread_id: int | None = None,
+        **content: Any,
+    ) -> Json:
+        if chat is None and reply_to is not None and reply_to.chat_id in self.tg.groups:
+            chat = self.tg.groups[reply_to.chat_id]
+        chat_id = chat.id if chat else self.id
+        if reply_to is not None and reply_to.chat_id != chat_id:
+            raise AssertionError(f"message {reply_to.message_id} is not in chat {chat_id}")
+        if chat is None:
+            if thread_id is not None:
+                raise AssertionError("thread_id needs a forum group (chat=...)")
+            placement = {"reply_to_message": _as_reply(reply_to)} if reply_to else {}
+        else:
+            chat.admit(self)
+            placement = chat.placement(reply_to, thread_id)
+        message = {
+            "message_id": self.tg.next_message_id(chat_id),
             "from": self.as_dict(),
             "date": int(time.time()),
-            "chat": self.tg.chat(self.id),
+            "chat": self.tg.chat(chat_id),
+            **placement,
             **content,
         }
+        if "successful_payment" not in content:
+            self.sent.append(message)
+            if chat is None:
+                self.tg.unblock(self.id)  # writing to the bot again unblocks it
+        return message
 
     def _push_callback(self, message: SentMessage, data: str) -> int:
+        group = self.tg.groups.get(message.chat_id)
+        if group is not None:
+            group.admit(self)
         query = {
             "id": self.tg.new_id("cbq"),
             "from": self.as_dict(),
@@ -851,6 +1290,28 @@ class FakeUser:
 
 def _same_method(a: str, b: str) -> bool:
     return a.lower() == b.lower()
+
+
+def _puts_message(method: str) -> bool:
+    """send*, copy* and forward* methods: they put messages into ``chat_id``."""
+    lowered = method.lower()
+    return lowered.startswith("send") or lowered in _FORWARDING
+
+
+def _max_in_window(stamps: list[float], window: float) -> int:
+    """Most of ``stamps`` within any half-open interval [t, t + window)."""
+    ordered = sorted(stamps)
+    best, start = 0, 0
+    for end, stamp in enumerate(ordered):
+        while stamp - ordered[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def _as_reply(message: SentMessage) -> Json:
+    """A message as ``reply_to_message``: without a nested reply_to_message."""
+    return {k: v for k, v in message.to_dict().items() if k != "reply_to_message"}
 
 
 def _short(value: Any, limit: int = 300) -> str:
@@ -1115,12 +1576,15 @@ def _unescape(name: str, raw: str) -> str:
 __all__ = [
     "BOT_USER",
     "DEFAULT_TOKEN",
+    "NEWER_THAN_SCHEMA",
     "ApiError",
     "Call",
     "Charge",
+    "FakeGroup",
     "FakeTelegram",
     "FakeUser",
     "Invoice",
+    "MemberStatus",
     "SentMessage",
     "StoredFile",
     "parse_html",

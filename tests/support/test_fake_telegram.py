@@ -11,22 +11,43 @@ import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
-from aiogram.exceptions import TelegramBadRequest, TelegramConflictError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+)
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
+    ChatMemberAdministrator,
+    ChatMemberBanned,
+    ChatMemberLeft,
+    ChatMemberMember,
+    ChatMemberOwner,
     CopyTextButton,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQuery,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
     LabeledPrice,
     Message,
     PreCheckoutQuery,
 )
 
 from .botapi_schema import BotApiSchema, UploadedFile, load_schema
-from .fake_telegram import DEFAULT_TOKEN, FakeTelegram, FakeUser, parse_html
+from .fake_telegram import (
+    DEFAULT_TOKEN,
+    NEWER_THAN_SCHEMA,
+    FakeGroup,
+    FakeTelegram,
+    FakeUser,
+    parse_html,
+)
 
 USER_ID = 1001
+GROUP_ID = -1001234567890
+BOT_ID = 42
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -96,7 +117,18 @@ def assert_results_match_schema(tg: FakeTelegram, schema: BotApiSchema) -> None:
     for call in tg.calls:
         method = schema.method(call.method)
         if call.error is None and method is not None:
-            assert schema.validate_value(method.returns, call.result, call.method) == []
+            result = without_newer_fields(call.result)
+            assert schema.validate_value(method.returns, result, call.method) == []
+
+
+def without_newer_fields(value: Any) -> Any:
+    """``value`` without the fields of Bot API versions after the schema's (see
+    NEWER_THAN_SCHEMA: aiogram requires them)."""
+    if isinstance(value, dict):
+        return {k: without_newer_fields(v) for k, v in value.items() if k not in NEWER_THAN_SCHEMA}
+    if isinstance(value, list):
+        return [without_newer_fields(item) for item in value]
+    return value
 
 
 # -- schema ------------------------------------------------------------------------------------
@@ -439,3 +471,323 @@ async def test_rejected_checkout_sends_no_payment(
 def test_push_update_validates_against_schema(tg: FakeTelegram) -> None:
     with pytest.raises(ValueError, match=r"Update\.message\.chat: required field is missing"):
         tg.push_update({"message": {"message_id": 1, "date": 0}})
+
+
+# -- admin group -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admins(tg: FakeTelegram) -> FakeGroup:
+    return tg.group(GROUP_ID, title="Shop admins")
+
+
+async def test_get_chat_member_statuses(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser, admins: FakeGroup, schema: BotApiSchema
+) -> None:
+    bob, cid, dan, eve = (tg.user(uid, first_name=n) for uid, n in enumerate("BCDE", 2001))
+    admins.set_member(ann, "creator")
+    admins.set_member(bob, "administrator")
+    admins.set_member(cid, "member")
+    admins.set_member(dan, "left")
+    admins.set_member(eve, "kicked")
+
+    owner = await bot.get_chat_member(GROUP_ID, USER_ID)
+    assert isinstance(owner, ChatMemberOwner) and owner.is_anonymous is False
+    assert owner.user.first_name == "Ann"
+    admin = await bot.get_chat_member(GROUP_ID, bob.id)
+    assert isinstance(admin, ChatMemberAdministrator)
+    assert (admin.can_delete_messages, admin.can_be_edited, admin.can_promote_members) == (
+        True,
+        False,
+        False,
+    )
+    assert isinstance(await bot.get_chat_member(GROUP_ID, cid.id), ChatMemberMember)
+    assert isinstance(await bot.get_chat_member(GROUP_ID, dan.id), ChatMemberLeft)
+    banned = await bot.get_chat_member(GROUP_ID, eve.id)
+    assert isinstance(banned, ChatMemberBanned) and banned.until_date is not None
+    stranger = await bot.get_chat_member(GROUP_ID, 777)
+    assert isinstance(stranger, ChatMemberLeft) and stranger.user.id == 777
+    itself = await bot.get_chat_member(GROUP_ID, BOT_ID)
+    assert isinstance(itself, ChatMemberAdministrator) and itself.user.is_bot
+
+    administrators = await bot.get_chat_administrators(GROUP_ID)
+    assert [(m.status, m.user.id) for m in administrators] == [
+        ("creator", USER_ID),
+        ("administrator", bob.id),
+        ("administrator", BOT_ID),
+    ]
+    admins.set_member(bob, "member")  # demoted: Telegram answers with the new status
+    assert isinstance(await bot.get_chat_member(GROUP_ID, bob.id), ChatMemberMember)
+
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.get_chat_member(-100999, USER_ID)
+    with pytest.raises(TelegramBadRequest, match="no administrators in the private chat"):
+        await bot.get_chat_administrators(USER_ID)
+    with pytest.raises(ValueError, match="unknown chat member status"):
+        admins.set_member(ann, "owner")  # type: ignore[arg-type]
+    assert tg.violations == []
+    assert_results_match_schema(tg, schema)
+
+
+async def test_group_messages_reach_the_dispatcher(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser, admins: FakeGroup
+) -> None:
+    router = Router()
+    seen: list[Message] = []
+    all_seen = asyncio.Event()
+
+    @router.message()
+    async def handle(message: Message) -> None:
+        seen.append(message)
+        if message.text == "/orders@storefront_test_bot":
+            await message.answer("3 orders due")
+        if len(seen) == 4:
+            all_seen.set()
+
+    async def scenario() -> None:
+        admins.set_member(ann, "administrator")
+        mark = await ann.send("/orders@storefront_test_bot", chat=admins)
+        await tg.wait_for("sendMessage", since=mark)
+        assert admins.texts() == ["3 orders due"]
+        assert ann.texts() == []  # nothing went to the private chat
+        status = admins.last_message()
+
+        mark = await ann.send("on it", chat=admins, reply_to=status)
+        await ann.send_photo(caption="proof", chat=admins, data=PNG)
+        await ann.send("hi")  # the private chat still works as before
+        await asyncio.wait_for(all_seen.wait(), 5)
+
+    await run_polling(bot, router, scenario)
+
+    command, reply, photo, private = seen
+    assert command.chat.id == GROUP_ID and command.chat.type == "supergroup"
+    assert command.chat.title == "Shop admins" and not command.chat.is_forum
+    assert command.from_user is not None and command.from_user.id == USER_ID
+    assert command.entities and command.entities[0].type == "bot_command"
+    assert command.entities[0].length == len("/orders@storefront_test_bot")
+    assert reply.reply_to_message is not None and reply.reply_to_message.text == "3 orders due"
+    assert reply.reply_to_message.from_user is not None
+    assert reply.reply_to_message.from_user.id == BOT_ID
+    assert reply.message_thread_id == reply.reply_to_message.message_id  # a reply thread
+    assert not reply.is_topic_message
+    assert photo.chat.id == GROUP_ID and photo.caption == "proof" and photo.photo
+    assert photo.photo[-1].file_id in tg.files
+    assert private.chat.type == "private" and private.chat.id == USER_ID
+    assert [m["chat"]["id"] for m in ann.sent] == [GROUP_ID] * 3 + [USER_ID]
+    assert [m.message_id for m in seen[:3]] == [1, 3, 4]  # the group's ids (2: the bot)
+
+    # The bot can forward the admin's photo by file_id; its bytes are known.
+    again = await bot.send_photo(USER_ID, photo.photo[-1].file_id)
+    assert again.photo and ann.last_message().photo == PNG
+    assert tg.violations == []
+
+
+async def test_non_members_cannot_act_in_the_group(ann: FakeUser, admins: FakeGroup) -> None:
+    admins.set_member(ann, "kicked")
+    with pytest.raises(AssertionError, match="not in group"):
+        await ann.send("hello", chat=admins)
+    admins.set_member(ann, "member")
+    admins.bot_status = "left"
+    with pytest.raises(AssertionError, match="the bot is not in group"):
+        await ann.send("hello", chat=admins)
+
+
+async def test_press_in_a_group(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser, admins: FakeGroup
+) -> None:
+    router = Router()
+    pressed: list[CallbackQuery] = []
+
+    @router.callback_query()
+    async def buy(query: CallbackQuery) -> None:
+        pressed.append(query)
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await query.message.edit_text(f"Refunded by {query.from_user.first_name}")
+
+    async def scenario() -> None:
+        await bot.send_message(USER_ID, "private keyboard", reply_markup=keyboard())
+        await bot.send_message(GROUP_ID, "Order 17: key lost", reply_markup=keyboard())
+        mark = await ann.press("Buy", chat=admins)
+        await tg.wait_for("editMessageText", since=mark)
+        assert admins.texts() == ["Refunded by Ann"]
+        assert ann.last_message().text == "private keyboard"
+
+        message_id = admins.last_message().message_id
+        mark = await ann.press_data("forged", message_id=message_id, chat=admins)
+        await tg.wait_for("answerCallbackQuery", since=mark)
+
+    await run_polling(bot, router, scenario)
+
+    first, forged = pressed
+    assert first.data == "buy:7" and first.from_user.id == USER_ID
+    assert isinstance(first.message, Message) and first.message.chat.id == GROUP_ID
+    assert forged.data == "forged" and forged.message is not None
+    assert forged.message.chat.id == GROUP_ID
+    edit = tg.calls_of("editMessageText", chat_id=GROUP_ID)[0]
+    assert edit.error is None and edit.result["chat"]["id"] == GROUP_ID
+    assert admins.members[USER_ID] == "member"  # pressing made Ann a (plain) member
+    assert tg.violations == []
+
+
+async def test_forum_topics(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser, schema: BotApiSchema
+) -> None:
+    plain = tg.group(-1001000000111, title="Plain")
+    forum = tg.group(GROUP_ID, title="Shop admins", is_forum=True)
+    with pytest.raises(TelegramBadRequest, match="the chat is not a forum"):
+        await bot.create_forum_topic(plain.id, "Orders")
+    with pytest.raises(TelegramBadRequest, match="the chat is not a forum"):
+        await bot.create_forum_topic(USER_ID, "Orders")
+
+    topic = await bot.create_forum_topic(GROUP_ID, "Orders")
+    assert (topic.name, topic.icon_color) == ("Orders", 0x6FB9F0)
+    assert forum.topics == {topic.message_thread_id: "Orders"}
+    thread = topic.message_thread_id
+
+    sent = await bot.send_message(GROUP_ID, "Order 17 paid", message_thread_id=thread)
+    assert sent.message_thread_id == thread and sent.is_topic_message
+    assert sent.reply_to_message is not None and sent.reply_to_message.forum_topic_created
+    assert forum.last_message().thread_id == thread
+    csv = b"order,amount\n17,350\n"
+    report = BufferedInputFile(csv, filename="orders.csv")
+    await bot.send_document(GROUP_ID, report, message_thread_id=thread, caption="Today")
+    assert forum.last_message(thread_id=thread).document == csv
+    await bot.send_photo(GROUP_ID, BufferedInputFile(PNG, filename="chart.png"))  # General
+    general = forum.last_message()
+    assert (general.photo, general.thread_id) == (PNG, None)
+    copied = await bot.copy_message(GROUP_ID, GROUP_ID, sent.message_id, message_thread_id=thread)
+    assert tg.messages[(GROUP_ID, copied.message_id)].thread_id == thread
+    assert forum.texts(thread) == ["Order 17 paid", "Today", "Order 17 paid"]
+
+    for send in (
+        bot.send_message(GROUP_ID, "lost", message_thread_id=9999),
+        bot.send_photo(GROUP_ID, BufferedInputFile(PNG, "x.png"), message_thread_id=9999),
+        bot.send_document(GROUP_ID, BufferedInputFile(csv, "x.csv"), message_thread_id=9999),
+        bot.copy_message(GROUP_ID, GROUP_ID, sent.message_id, message_thread_id=9999),
+        bot.send_message(plain.id, "reply thread", message_thread_id=1),
+    ):
+        with pytest.raises(TelegramBadRequest, match="message thread not found"):
+            await send
+    assert tg.violations == []
+    assert_results_match_schema(tg, schema)
+
+
+async def test_messages_in_a_forum_topic(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser, schema: BotApiSchema
+) -> None:
+    forum = tg.group(GROUP_ID, is_forum=True)
+    forum.set_member(ann, "administrator")
+    support = forum.add_topic("Support", by=ann)
+    router = Router()
+    seen: list[Message] = []
+
+    @router.message()
+    async def answer(message: Message) -> None:
+        seen.append(message)
+        await message.answer(f"ack {message.text}")  # aiogram keeps the topic
+
+    async def scenario() -> None:
+        mark = await ann.send("/stats", chat=forum, thread_id=support)
+        await tg.wait_for("sendMessage", since=mark)
+        ack = forum.last_message(thread_id=support)
+        mark = await ann.send("thanks", reply_to=ack)  # the chat and topic come from ack
+        await tg.wait_for("sendMessage", since=mark)
+
+    await run_polling(bot, router, scenario)
+
+    stats, thanks = seen
+    assert (stats.chat.id, stats.chat.is_forum) == (GROUP_ID, True)
+    assert stats.message_thread_id == support and stats.is_topic_message
+    root = stats.reply_to_message  # Telegram's quirk: the topic's creation message
+    assert root is not None and root.forum_topic_created is not None
+    assert root.from_user is not None and root.from_user.id == USER_ID
+    assert thanks.message_thread_id == support and thanks.reply_to_message is not None
+    assert thanks.reply_to_message.text == "ack /stats"
+    assert [m.thread_id for m in forum.messages()] == [support, support]
+    with pytest.raises(AssertionError, match="has no topic 5"):
+        await ann.send("x", chat=forum, thread_id=5)
+    assert tg.violations == []
+    assert_results_match_schema(tg, schema)
+
+
+async def test_blocked_bot(tg: FakeTelegram, bot: Bot, ann: FakeUser, admins: FakeGroup) -> None:
+    tg.block(USER_ID)
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_message(USER_ID, "your key")
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_photo(USER_ID, BufferedInputFile(PNG, filename="cover.png"))
+    with pytest.raises(TelegramForbiddenError):
+        await bot.send_chat_action(USER_ID, "typing")
+    await bot.send_message(GROUP_ID, "customer 1001 blocked us")  # other chats are fine
+    assert ann.texts() == []
+
+    await ann.send("/start")  # Restart: unblocks
+    await bot.send_message(USER_ID, "welcome back")
+    assert ann.texts() == ["welcome back"]
+
+    admins.bot_status = "kicked"
+    with pytest.raises(TelegramForbiddenError, match="bot was kicked from the supergroup"):
+        await bot.send_message(GROUP_ID, "anyone?")
+    assert tg.violations == []
+
+
+async def test_inline_query_and_answer(tg: FakeTelegram, bot: Bot, ann: FakeUser) -> None:
+    router = Router()
+
+    @router.inline_query()
+    async def search(query: InlineQuery) -> None:
+        result = InlineQueryResultArticle(
+            id="game:7",
+            title=f"Results for {query.query}",
+            input_message_content=InputTextMessageContent(message_text="Elden Ring"),
+        )
+        await query.answer([result], cache_time=1, is_personal=True)
+
+    async def scenario() -> None:
+        mark = await ann.inline_query("elden")
+        await tg.wait_for("answerInlineQuery", since=mark)
+
+    await run_polling(bot, router, scenario)
+
+    query_id = ann.last_inline_query_id
+    assert query_id is not None
+    assert tg.inline_queries[query_id]["query"] == "elden"
+    assert tg.inline_queries[query_id]["chat_type"] == "sender"
+    answer = tg.inline_answers[query_id]
+    assert [r["title"] for r in answer["results"]] == ["Results for elden"]
+    assert answer["is_personal"] is True
+    with pytest.raises(TelegramBadRequest, match="query ID is invalid"):
+        await bot.answer_inline_query(query_id, [])  # answered already
+    with pytest.raises(TelegramBadRequest, match="query ID is invalid"):
+        await bot.answer_inline_query("made-up", [])
+    assert tg.violations == []
+
+
+async def test_rate_bookkeeping(tg: FakeTelegram, bot: Bot, admins: FakeGroup) -> None:
+    assert tg.max_rate() == 0 and tg.per_chat_per_minute(GROUP_ID) == 0
+    for n in range(5):
+        await bot.send_message(GROUP_ID, f"alert {n}")
+    await bot.send_message(USER_ID, "hi")
+    await bot.send_chat_action(GROUP_ID, "typing")
+    await bot.edit_message_text("edited", chat_id=USER_ID, message_id=1)
+
+    assert tg.max_rate() == 7
+    assert tg.max_rate(chat_id=GROUP_ID) == 6
+    assert tg.max_rate("sendMessage", chat_id=USER_ID) == 1
+    assert tg.max_rate(("send", "edit")) == 8
+    assert tg.per_chat_per_minute(GROUP_ID) == 5  # chat actions are not messages
+
+    # Spread the five alerts out in time: 0, 0.5, 1.2, 1.4 and 61 s.
+    alerts = tg.calls_of("sendMessage", chat_id=GROUP_ID)
+    for call, ts in zip(alerts, (0.0, 0.5, 1.2, 1.4, 61.0), strict=True):
+        call.ts = ts
+    assert tg.max_rate("sendMessage", chat_id=GROUP_ID) == 3  # 0.5, 1.2, 1.4
+    assert tg.max_rate("sendMessage", chat_id=GROUP_ID, window=0.5) == 2
+    assert tg.per_chat_per_minute(GROUP_ID) == 4
+
+    tg.fail_next("sendMessage", "Too Many Requests: retry after 1", code=429)
+    with pytest.raises(Exception, match="retry after"):
+        await bot.send_message(GROUP_ID, "throttled")
+    alerts[-1].ts = 0.1  # now overlaps the first four
+    assert tg.per_chat_per_minute(GROUP_ID) == 5  # the refused message is not counted

@@ -1,0 +1,186 @@
+"""The admin group through the real bot: who may act, orders, refunds, retries, credit,
+vendor health, and alerts merged into digests at Telegram's pace."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from storage import AdminLog, OrderState
+from tests.e2e.flows import eventually, paid_order, settled, wait_text
+
+ADMIN_CHAT = -100500
+OWNER, OPERATOR, MEMBER = 9001, 9002, 9003
+
+
+@pytest.fixture
+def shop_env(shop_env):
+    return shop_env | {"OWNER_IDS": f"{OWNER}, 12345"}
+
+
+@pytest.fixture
+def admins(tg):
+    group = tg.group(ADMIN_CHAT, "Shop admins")
+    group.set_member(tg.user(OWNER), "creator")
+    group.set_member(tg.user(OPERATOR), "administrator")
+    group.set_member(tg.user(MEMBER), "member")
+    return group
+
+
+async def reply_in(tg, group, since: int, needle: str = "") -> str:
+    call = await tg.wait_for(
+        "sendMessage",
+        where=lambda c: c.params["chat_id"] == group.id and needle in c.params["text"],
+        since=since,
+    )
+    return str(call.params["text"])
+
+
+async def test_order_card_shows_the_history_and_hides_the_key(tg, admins, shop, orders, kinguin):
+    customer = tg.user(5001)
+    order_id = await paid_order(tg, customer, "PC games", "Elden Ring")
+    await settled(orders, order_id, OrderState.DELIVERED)
+    key = kinguin.order_by_external_id(order_id).keys[0]
+
+    operator = tg.user(OPERATOR)
+    mark = await operator.send(f"/order {order_id[:8].upper()}", chat=admins)  # a short id
+    card = await reply_in(tg, admins, mark, order_id)
+    assert str(customer.id) in card and "Elden Ring" in card and "delivered" in card
+    assert "placing" in card and "processing" in card and key not in card
+
+    mark = await operator.press("🔑 Show key", chat=admins)  # operators may not see keys
+    answer = await tg.wait_for("answerCallbackQuery", since=mark)
+    assert "owner" in answer.params.get("text", "")
+    assert not any(key in text for text in admins.texts())
+
+    owner = tg.user(OWNER)
+    mark = await owner.press("🔑 Show key", message=admins.last_message(with_keyboard=True))
+    shown = await reply_in(tg, admins, mark, key)
+    assert key in shown
+    [logged] = await AdminLog(orders._db).for_target(order_id)
+    assert (logged.admin_id, logged.action) == (OWNER, "show_key")
+
+
+async def test_owner_refunds_after_confirming(tg, admins, shop, orders, kinguin):
+    kinguin.set_outcome(2001, "completed", processing_seconds=3600)
+    customer = tg.user(5002)
+    order_id = await paid_order(tg, customer, "PC games", "Elden Ring")
+    await settled(orders, order_id, OrderState.PROCESSING)
+
+    operator = tg.user(OPERATOR)
+    mark = await operator.send(f"/refund {order_id}", chat=admins)
+    assert "owner" in await reply_in(tg, admins, mark)
+
+    owner = tg.user(OWNER)
+    mark = await owner.send(f"/refund {order_id}", chat=admins)
+    question = await reply_in(tg, admins, mark, "Refund order")
+    assert "420 ⭐" in question
+    assert (await orders.get(order_id)).state is OrderState.PROCESSING  # nothing yet
+    mark = await owner.press("✅ Confirm", chat=admins)
+    await wait_text(tg, customer, "We refunded", since=mark)
+    order = await settled(orders, order_id, OrderState.REFUNDED)
+    assert tg.charges[order.telegram_charge_id].refunded
+    [logged] = await AdminLog(orders._db).for_target(order_id)
+    assert (logged.admin_id, logged.action) == (OWNER, "refund")
+
+
+async def test_operator_retries_a_refund_telegram_refused(tg, admins, shop, orders):
+    tg.fail_next("refundStarPayment", "Bad Request: CHARGE_NOT_FOUND")
+    customer = tg.user(5003)
+    order_id = await paid_order(tg, customer, "Sandbox", "Sandbox: always cancelled")
+    await settled(orders, order_id, OrderState.FAILED)
+
+    operator = tg.user(OPERATOR)
+    mark = await operator.send(f"/retry {order_id}", chat=admins)
+    await reply_in(tg, admins, mark, "Retry order")
+    await operator.press("✅ Confirm", chat=admins)
+    await settled(orders, order_id, OrderState.REFUNDED)
+    await wait_text(tg, customer, "We refunded")
+
+
+async def test_owner_grants_credit_the_customer_then_spends(tg, admins, shop, orders, g2a):
+    owner = tg.user(OWNER)
+    mark = await owner.send("/credit 5004 50 sorry for the wait", chat=admins)
+    await reply_in(tg, admins, mark, "sorry for the wait")
+    mark = await owner.press("✅ Confirm", chat=admins)
+    await tg.wait_for("editMessageText", since=mark)
+    assert "50 ⭐" in admins.last_message().text
+
+    customer = tg.user(5004)
+    mark = await customer.send("/start offer-terraria")
+    await tg.wait_for("sendMessage", since=mark)
+    mark = await customer.press(lambda b: b["text"].startswith("🛒"))
+    await wait_text(tg, customer, "paid from your shop credit", since=mark)
+    await eventually(lambda: any(o.key_downloads for o in g2a.orders.values()))
+
+
+async def test_vendors_shows_health_and_balance(tg, admins, shop, orders, kinguin):
+    await paid_order(tg, tg.user(5005), "PC games", "Elden Ring")
+    mark = await tg.user(OPERATOR).send("/vendors", chat=admins)
+    text = await reply_in(tg, admins, mark, "kinguin")
+    assert "codegames" in text and "g2a" in text and f"{kinguin.balance:.2f}" in text
+
+
+@pytest.mark.parametrize("command", ["/order 1234", "/refund 1234", "/credit 1 5 x", "/vendors"])
+async def test_intruders_change_nothing_and_learn_nothing(tg, admins, shop, orders, command):
+    outsider_group = tg.group(-100777, "Another group")
+    outsider_group.set_member(tg.user(OWNER), "creator")
+    mark = tg.mark()
+    await tg.user(MEMBER).send(command, chat=admins)  # a plain member of the admin group
+    await tg.user(OWNER).send(command, chat=outsider_group)  # the owner, elsewhere
+    private = tg.user(OWNER)
+    await private.send(command)  # the owner in a private chat: a customer's answer at most
+    await wait_text(tg, private, "", since=mark)
+    await asyncio.sleep(0.3)
+    group_replies = [
+        c for c in tg.calls_of("sendMessage") if c.params["chat_id"] in (admins.id, -100777)
+    ]
+    assert group_replies == []
+    assert not any(
+        "Order" in c.params["text"] or "Vendors" in c.params["text"]
+        for c in tg.calls_of("sendMessage", private.id)
+    )
+    assert await AdminLog(orders._db).for_target("1") == []
+
+
+async def test_forged_admin_buttons_are_refused(tg, admins, shop, orders, kinguin):
+    kinguin.set_outcome(2001, "completed", processing_seconds=3600)
+    order_id = await paid_order(tg, tg.user(5006), "PC games", "Elden Ring")
+    await settled(orders, order_id, OrderState.PROCESSING)
+    member = tg.user(MEMBER)
+    owner = tg.user(OWNER)
+    mark = await owner.send(f"/order {order_id}", chat=admins)
+    card = await tg.wait_for("sendMessage", since=mark)
+    message = admins.last_message(with_keyboard=True)
+    assert card.params["chat_id"] == admins.id
+    await member.press_data(f"adm:refund:{order_id}", message_id=message.message_id, chat=admins)
+    customer_in_private = tg.user(5007)
+    mark = await customer_in_private.send("/start")
+    await tg.wait_for("sendMessage", since=mark)
+    await customer_in_private.press_data(f"adm:refund:{order_id}")  # from a private chat
+    await asyncio.sleep(0.5)
+    assert (await orders.get(order_id)).state is OrderState.PROCESSING
+    assert await AdminLog(orders._db).for_target(order_id) == []
+
+
+async def test_an_outage_yields_a_few_digests_not_hundreds(tg, admins, shop, orders, kinguin):
+    kinguin.balance = 0.0  # every order fails for lack of funds: one alert each
+    order_ids = [
+        await paid_order(tg, tg.user(5100 + n), "PC games", "Counter-Strike: Source")
+        for n in range(12)
+    ]
+    for order_id in order_ids:
+        await settled(orders, order_id, OrderState.REFUNDED)
+
+    def alerted() -> bool:
+        text = "\n".join(admins.texts())
+        return all(order_id in text for order_id in order_ids)
+
+    await eventually(alerted, within=20)
+    assert len(admins.messages()) <= 4  # digests, never one message per order
+    assert tg.per_chat_per_minute(admins.id) <= 20
+    digest = next(m for m in admins.messages() if "alerts" in (m.text or ""))
+    assert digest.buttons() and all(
+        b["callback_data"].startswith("adm:open:") for b in digest.buttons()
+    )
