@@ -87,6 +87,10 @@ class Storefront:
                     BotCommand(command="orders", description=self.i18n.gettext("My orders")),
                     BotCommand(command="language", description=self.i18n.gettext("Language")),
                     BotCommand(command="cancel", description=self.i18n.gettext("Cancel")),
+                    BotCommand(
+                        command="paysupport", description=self.i18n.gettext("Help with a payment")
+                    ),
+                    BotCommand(command="terms", description=self.i18n.gettext("Terms of sale")),
                 ]
             await self.bot.set_my_commands(commands, language_code=locale)
 
@@ -174,6 +178,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         desk=AdminDesk(orders, credit, AdminLog(db), worker, vendors),
         worker=worker,
         notifier=notifier,
+        settings=settings,
     )
     return Storefront(bot, dispatcher, worker, i18n, vendors, sender)
 

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # Telegram's test environment: a separate account and bot, where Stars cost nothing.
     telegram_test_environment: bool = False
     admin_chat_id: int | None = None
+    # /paysupport and /terms (Telegram requires them of Stars sellers); unset: built-in texts
+    paysupport_text: str | None = None
+    terms_text: str | None = None
+
     # Admin alerts go out at most one message (a digest when several wait) this often:
     # Telegram allows a bot about 20 messages a minute into one group.
     alert_interval_seconds: float = Field(default=3.0, gt=0)

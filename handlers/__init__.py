@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from handlers import admins, catalog, fallback, language, orders, payments, purchase
+from handlers import admins, catalog, fallback, language, orders, payments, policies, purchase
 
 
 def admin_router() -> Router:
@@ -25,6 +25,7 @@ def customer_router() -> Router:
         purchase.router(),
         orders.router(),
         language.router(),
+        policies.router(),
         fallback.router(),
     )
     return root

@@ -1,0 +1,55 @@
+"""/paysupport and /terms: what Telegram requires of a bot that sells for Stars. The shop
+owner may set their own texts (PAYSUPPORT_TEXT, TERMS_TEXT); otherwise these defaults."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+
+
+def router() -> Router:
+    r = Router(name="policies")
+    r.message.register(paysupport, Command("paysupport"))
+    r.message.register(terms, Command("terms"))
+    return r
+
+
+async def paysupport(message: Message, settings: Settings) -> None:
+    if settings.paysupport_text:
+        await message.answer(html.escape(settings.paysupport_text))
+        return
+    await message.answer(
+        _(
+            "💬 Help with a payment\n"
+            "If an order did not arrive or you were charged by mistake, write here with the"
+            " order number from /orders. Orders the supplier cannot complete are refunded"
+            " automatically to your Telegram balance; units a supplier could not deliver go"
+            " to your shop credit. Refunds of Telegram Stars are made with Telegram's refund"
+            " function, usually within a day of your request."
+        )
+    )
+
+
+async def terms(message: Message, settings: Settings) -> None:
+    if settings.terms_text:
+        await message.answer(html.escape(settings.terms_text))
+        return
+    await message.answer(
+        _(
+            "📄 Terms of sale\n"
+            "• You buy digital goods (keys, gift cards, top-ups) paid in Telegram Stars.\n"
+            "• A key is delivered in this chat as soon as the supplier hands it over and"
+            " stays available in /orders.\n"
+            "• An order the supplier cannot complete is refunded in full; a partial delivery"
+            " turns the missing units into shop credit for your next purchase.\n"
+            "• Delivered keys cannot be returned: check the product's region and platform"
+            " before buying.\n"
+            "• Questions about a payment: /paysupport."
+        )
+    )
