@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.search import matches, normalize
 from storage.models import Offer
 
 
@@ -124,6 +125,7 @@ class Catalog:
         ]
         self._offers = {offer.sku: offer for offer in offers}
         self._categories = {category.key: category for category in categories}
+        self._index = [(normalize(f"{o.title} {o.category}"), o) for o in offers]
 
     @property
     def categories(self) -> list[Category]:
@@ -134,6 +136,13 @@ class Catalog:
 
     def offer(self, sku: str) -> Offer | None:
         return self._offers.get(sku)
+
+    def search(self, query: str, limit: int = 8) -> list[Offer]:
+        """Offers whose title or category holds every word of `query` (see bot.search)."""
+        words = normalize(query).split()
+        if not words:
+            return []
+        return [offer for text, offer in self._index if matches(words, text)][:limit]
 
     def category_of(self, offer: Offer) -> Category:
         return self._categories[category_key(offer.category)]

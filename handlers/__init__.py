@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from handlers import admins, catalog, fallback, language, orders, payments, policies, purchase
+from handlers import (
+    admins,
+    catalog,
+    fallback,
+    language,
+    orders,
+    payments,
+    policies,
+    purchase,
+    search,
+)
 
 
 def admin_router() -> Router:
@@ -26,6 +36,7 @@ def customer_router() -> Router:
         orders.router(),
         language.router(),
         policies.router(),
+        search.router(),
         fallback.router(),
     )
     return root

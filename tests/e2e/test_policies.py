@@ -30,3 +30,21 @@ class TestOwnText:
         mark = await user.send("/paysupport")
         await wait_text(tg, user, "@shop_help", since=mark)
         assert user.last_message().text == "Write to @shop_help <any time>"  # shown as written
+
+
+async def test_a_plain_message_searches_the_catalog_in_any_alphabet(tg, shop):
+    user = tg.user(6004, language_code="ru")
+    mark = await user.send("элден")
+    await tg.wait_for("sendMessage", where=lambda c: c.params["chat_id"] == user.id, since=mark)
+    found = user.last_message(with_keyboard=True)
+    assert any(b["text"].startswith("Elden Ring") for b in found.buttons())
+    mark = await user.press(lambda b: b["text"].startswith("Elden Ring"))
+    card = await tg.wait_for("editMessageText", since=mark)
+    assert "Elden Ring" in card.params["text"]
+
+    english = tg.user(6005)
+    mark = await english.send("COUNTER strike")
+    await tg.wait_for("sendMessage", where=lambda c: c.params["chat_id"] == english.id, since=mark)
+    assert any(b["text"].startswith("Counter-Strike") for b in english.last_message(True).buttons())
+    mark = await english.send("zelda")
+    assert "Nothing found" in await wait_text(tg, english, "zelda", since=mark)
