@@ -11,8 +11,10 @@ from enum import StrEnum
 from bot.worker import Worker
 from storage.admin_log import AdminLog
 from storage.credit import CreditRepo
+from storage.flags import MAINTENANCE, FlagRepo
 from storage.models import Key, Order, OrderState
 from storage.orders import OrderRepo, TransitionError
+from storage.users import UserRepo
 from vendors.base import Vendor
 
 S = OrderState
@@ -25,6 +27,17 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
     AMBIGUOUS = "ambiguous"
     NOT_ALLOWED = "not_allowed"  # the order's state does not allow it
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    user_id: int
+    orders: int
+    spent_stars: int  # on delivered orders
+    refunded: int
+    credit: int
+    banned: bool
+    recent: list[Order]
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,11 @@ class AdminDesk:
         audit: AdminLog,
         worker: Worker,
         vendors: Mapping[str, Vendor],
+        users: UserRepo,
+        flags: FlagRepo,
     ) -> None:
+        self._users = users
+        self._flags = flags
         self._orders = orders
         self._credit = credit
         self._audit = audit
@@ -98,6 +115,27 @@ class AdminDesk:
     async def grant_credit(self, user_id: int, stars: int, reason: str, admin_id: int) -> None:
         await self._credit.grant(user_id, stars, f"admin: {reason}"[:200])
         await self._audit.record(admin_id, "credit", str(user_id), f"{stars}: {reason}"[:500])
+
+    async def customer(self, user_id: int) -> CustomerSummary:
+        orders, spent, refunded = await self._orders.totals_for_user(user_id)
+        return CustomerSummary(
+            user_id,
+            orders,
+            spent,
+            refunded,
+            await self._credit.balance(user_id),
+            await self._users.is_banned(user_id),
+            await self._orders.for_user(user_id, limit=5),
+        )
+
+    async def ban(self, user_id: int, banned: bool, admin_id: int) -> None:
+        await self._users.set_banned(user_id, banned)
+        await self._audit.record(admin_id, "ban" if banned else "unban", str(user_id))
+
+    async def maintenance(self, on: bool, admin_id: int) -> None:
+        """Customers cannot start purchases; paid orders keep being fulfilled."""
+        await self._flags.set(MAINTENANCE, "on" if on else "off")
+        await self._audit.record(admin_id, "maintenance", None, "on" if on else "off")
 
     async def credit_balance(self, user_id: int) -> int:
         return await self._credit.balance(user_id)

@@ -32,12 +32,13 @@ from bot.server import HttpServer
 from bot.webhooks import VendorEvents
 from bot.worker import Worker
 from handlers import admin_router, customer_router
-from handlers.admins import alert_buttons
+from handlers.admin import alert_buttons
 from storage import (
     AdminLog,
     AlertRepo,
     CreditRepo,
     Database,
+    FlagRepo,
     KeyCipher,
     OfferRepo,
     OrderRepo,
@@ -143,8 +144,15 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         webhook_poll=settings.webhook_poll_seconds,
         preorder_poll=settings.preorder_poll_seconds,
     )
+    flags = FlagRepo(db)
     checkout = Checkout(
-        orders, strays, catalog, offer_service, invoice_ttl=settings.invoice_ttl_minutes * 60
+        orders,
+        strays,
+        catalog,
+        offer_service,
+        invoice_ttl=settings.invoice_ttl_minutes * 60,
+        users=users,
+        flags=flags,
     )
     worker = Worker(
         orders,
@@ -175,7 +183,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         users=users,
         credit=credit,
         access=AdminAccess(bot, settings.admin_chat_id, settings.owner_ids),
-        desk=AdminDesk(orders, credit, AdminLog(db), worker, vendors),
+        desk=AdminDesk(orders, credit, AdminLog(db), worker, vendors, users, flags),
         worker=worker,
         notifier=notifier,
         settings=settings,

@@ -11,9 +11,11 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.catalog import Catalog
 from bot.offers import Availability, LiveOffer, OfferService
+from storage.flags import MAINTENANCE, FlagRepo
 from storage.models import Order, OrderState
 from storage.orders import OrderRepo, TransitionError
 from storage.payments import StrayPaymentRepo
+from storage.users import UserRepo
 
 log = logging.getLogger(__name__)
 STARS = "XTR"
@@ -33,13 +35,28 @@ class Checkout:
         *,
         invoice_ttl: float,
         precheck_timeout: float = 7.0,
+        users: UserRepo | None = None,
+        flags: FlagRepo | None = None,
     ) -> None:
+        self._users = users
+        self._flags = flags
         self._orders = orders
         self._strays = strays
         self._catalog = catalog
         self._offers = offers
         self._invoice_ttl = invoice_ttl
         self._precheck_timeout = precheck_timeout  # Telegram waits 10 s for our answer
+
+    async def refusal(self, user_id: int) -> str | None:
+        """Why this customer may not start a purchase now (shown to them), or None."""
+        if self._flags is not None and await self._flags.get(MAINTENANCE) == "on":
+            return _(
+                "🛠 The shop is closed for maintenance and will be back soon. Orders already"
+                " paid are being fulfilled as usual."
+            )
+        if self._users is not None and await self._users.is_banned(user_id):
+            return _("Sorry, purchases are not available for your account. See /paysupport.")
+        return None
 
     async def open_order(
         self,
@@ -87,6 +104,9 @@ class Checkout:
         order = await self._orders.get(order_id)
         if order is None or order.user_id != user_id:
             raise PaymentRefused(_("This order was not found. Please start a new purchase."))
+        refusal = await self.refusal(user_id)
+        if refusal is not None:
+            raise PaymentRefused(refusal)
         expired = time.time() - order.created_at > self._invoice_ttl
         if order.state is not OrderState.AWAITING_PAYMENT or expired:
             raise PaymentRefused(_("This invoice is no longer valid. Please open the offer again."))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiogram import F, Router
 
 from handlers import (
-    admins,
+    admin,
     catalog,
     fallback,
     language,
@@ -21,7 +21,7 @@ from handlers import (
 
 def admin_router() -> Router:
     """The admin group (ADMIN_CHAT_ID), its administrators only."""
-    return admins.router()
+    return admin.router()
 
 
 def customer_router() -> Router:

@@ -58,6 +58,10 @@ async def buy(
     checkout: Checkout,
     worker: Worker,
 ) -> None:
+    refusal = await checkout.refusal(query.from_user.id)
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
+        return
     offer = catalog.offer(callback_data.sku)
     live = await offers.live(offer) if offer else None
     if live is None or live.availability is not Availability.AVAILABLE:

@@ -4,6 +4,7 @@ from storage.admin_log import AdminAction, AdminLog
 from storage.alerts import Alert, AlertRepo
 from storage.credit import CreditEntry, CreditRepo
 from storage.db import Database
+from storage.flags import FlagRepo
 from storage.models import Key, Offer, Order, OrderState
 from storage.offers import OfferRepo
 from storage.orders import OrderRepo, TransitionError
@@ -19,6 +20,7 @@ __all__ = [
     "CreditEntry",
     "CreditRepo",
     "Database",
+    "FlagRepo",
     "Key",
     "KeyCipher",
     "Offer",

@@ -143,6 +143,16 @@ class OrderRepo:
         )
         return [_order(row) for row in rows]
 
+    async def totals_for_user(self, user_id: int) -> tuple[int, int, int]:
+        """(orders placed, Stars of delivered orders, orders refunded) for one customer."""
+        row = await self._db.fetchone(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = ? THEN price_stars ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0)"
+            " FROM orders WHERE user_id = ? AND state NOT IN (?, ?)",
+            (S.DELIVERED, S.REFUNDED, user_id, S.CANCELLED, S.AWAITING_PAYMENT),
+        )
+        return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
     async def count_for_user(self, user_id: int) -> int:
         row = await self._db.fetchone(
             "SELECT COUNT(*) FROM orders WHERE user_id = ? AND state != ?",

@@ -51,6 +51,18 @@ class UserRepo:
         entry = self._cache.get(user_id)
         self._remember(user_id, language, entry.telegram if entry else None)
 
+    async def set_banned(self, user_id: int, banned: bool) -> None:
+        await self._db.execute(
+            "INSERT INTO users (id, banned, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET banned = excluded.banned",
+            (user_id, int(banned), time.time()),
+        )
+
+    async def is_banned(self, user_id: int) -> bool:
+        """Read fresh (not cached): asked only when a purchase starts."""
+        row = await self._db.fetchone("SELECT banned FROM users WHERE id = ?", (user_id,))
+        return bool(row and row[0])
+
     async def _load(self, user_id: int) -> _Entry:
         row = await self._db.fetchone(
             "SELECT language, telegram_language FROM users WHERE id = ?", (user_id,)

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from storage import AdminLog, OrderState
-from tests.e2e.flows import eventually, paid_order, settled, wait_text
+from tests.e2e.flows import eventually, open_offer, paid_order, settled, wait_text
 
 ADMIN_CHAT = -100500
 OWNER, OPERATOR, MEMBER = 9001, 9002, 9003
@@ -184,3 +184,44 @@ async def test_an_outage_yields_a_few_digests_not_hundreds(tg, admins, shop, ord
     assert digest.buttons() and all(
         b["callback_data"].startswith("adm:open:") for b in digest.buttons()
     )
+
+
+async def test_ban_maintenance_and_the_customer_summary(tg, admins, shop, orders):
+    owner, operator = tg.user(OWNER), tg.user(OPERATOR)
+    customer = tg.user(5200)
+    order_id = await paid_order(tg, customer, "Gift cards", "Steam Wallet 5 USD")
+    await settled(orders, order_id, OrderState.DELIVERED)
+
+    mark = await operator.send("/user 5200", chat=admins)
+    summary = await reply_in(tg, admins, mark, "5200")
+    assert order_id in summary and "400 ⭐" in summary
+    mark = await operator.send("/ban 5200", chat=admins)
+    assert "owner" in await reply_in(tg, admins, mark)
+
+    mark = await owner.send("/ban 5200", chat=admins)
+    await reply_in(tg, admins, mark, "banned")
+    await open_offer(tg, customer, "Gift cards", "Steam Wallet 5 USD")
+    mark = await customer.press(lambda b: b["text"].startswith("🛒"))
+    refused = await tg.wait_for(
+        "answerCallbackQuery", where=lambda c: "text" in c.params, since=mark
+    )
+    assert "not available for your account" in refused.params["text"]
+    assert not tg.calls_of("sendInvoice", customer.id)[1:]  # only the first purchase's
+
+    mark = await owner.send("/unban 5200", chat=admins)
+    await reply_in(tg, admins, mark, "may buy again")
+    mark = await owner.send("/maintenance on", chat=admins)
+    await reply_in(tg, admins, mark, "Maintenance is on")
+    other = tg.user(5201)
+    await open_offer(tg, other, "Gift cards", "Steam Wallet 5 USD")
+    mark = await other.press(lambda b: b["text"].startswith("🛒"))
+    closed = await tg.wait_for(
+        "answerCallbackQuery", where=lambda c: "text" in c.params, since=mark
+    )
+    assert "maintenance" in closed.params["text"]
+    mark = await owner.send("/maintenance off", chat=admins)
+    await reply_in(tg, admins, mark, "open")
+    mark = await other.press(lambda b: b["text"].startswith("🛒"))
+    await tg.wait_for("sendInvoice", since=mark)
+    actions = [a.action for a in await AdminLog(orders._db).for_target("5200")]
+    assert actions == ["unban", "ban"]

@@ -1,83 +1,32 @@
-"""The admin group: orders, refunds, retries, credit and vendor health.
-
-Only updates from the group ADMIN_CHAT_ID, from its administrators, reach these handlers
-(`AdminOnly`); anyone else, anywhere else, changes nothing and learns nothing. Owners
-(OWNER_IDS) may also refund and grant credit. Every change asks for confirmation first
-and is written to the audit log by `bot.admin_desk`.
-"""
+"""Admins on orders: the order card, retry, refund (with confirmation), keys on request."""
 
 from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
-from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, Filter
-from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.context import FSMContext
+from aiogram.filters import CommandObject
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
-    TelegramObject,
-    User,
 )
 from aiogram.utils.i18n import gettext as _
 
 from bot.admin_desk import AdminDesk, Outcome
-from bot.admins import AdminAccess, Role
+from bot.admins import Role
 from bot.notify import Notifier
 from bot.texts import short_id, stars, state_label
+from handlers.admin.common import AdminCb, cancel_button, find_order
 from storage.models import Order, OrderState
-
-Action = Literal["refund", "retry", "key", "credit", "ask_refund", "ask_retry", "cancel", "open"]
-
-
-class AdminCb(CallbackData, prefix="adm"):
-    action: Action
-    ref: str = ""
-
-
-class AdminOnly(Filter):
-    """Passes the admin group's administrators and hands handlers their `role`."""
-
-    async def __call__(
-        self, event: TelegramObject, access: AdminAccess, event_from_user: User | None = None
-    ) -> bool | dict[str, Any]:
-        chat = event.chat if isinstance(event, Message) else None
-        if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
-            chat = event.message.chat
-        if chat is None or event_from_user is None:
-            return False
-        role = await access.role(chat.id, event_from_user.id)
-        return {"role": role} if role is not None else False
-
-
-def router() -> Router:
-    r = Router(name="admins")
-    r.message.filter(AdminOnly())
-    r.callback_query.filter(AdminOnly())
-    r.message.register(order_command, Command("order"))
-    r.message.register(refund_command, Command("refund"))
-    r.message.register(retry_command, Command("retry"))
-    r.message.register(credit_command, Command("credit"))
-    r.message.register(vendors_command, Command("vendors"))
-    r.callback_query.register(cancel_button, AdminCb.filter(F.action == "cancel"))
-    r.callback_query.register(ask_button, AdminCb.filter(F.action.in_({"ask_refund", "ask_retry"})))
-    r.callback_query.register(key_button, AdminCb.filter(F.action == "key"))
-    r.callback_query.register(open_button, AdminCb.filter(F.action == "open"))
-    r.callback_query.register(credit_button, AdminCb.filter(F.action == "credit"))
-    r.callback_query.register(confirm_button, AdminCb.filter())
-    return r
-
 
 # ---------------------------------------------------------------- /order
 
 
 async def order_command(message: Message, command: CommandObject, desk: AdminDesk) -> None:
-    order = await _find(message, command, desk, _("Usage: /order <order id>"))
+    order = await find_order(message, command, desk, _("Usage: /order <order id>"))
     if order is not None:
         await message.answer(await _order_card(desk, order), reply_markup=_order_buttons(order))
 
@@ -169,13 +118,13 @@ async def refund_command(
     if role is not Role.OWNER:
         await message.reply(_("Only the shop owner can refund."))
         return
-    order = await _find(message, command, desk, _("Usage: /refund <order id>"))
+    order = await find_order(message, command, desk, _("Usage: /refund <order id>"))
     if order is not None:
         await _ask(message, "refund", order)
 
 
 async def retry_command(message: Message, command: CommandObject, desk: AdminDesk) -> None:
-    order = await _find(message, command, desk, _("Usage: /retry <order id>"))
+    order = await find_order(message, command, desk, _("Usage: /retry <order id>"))
     if order is not None:
         await _ask(message, "retry", order)
 
@@ -215,7 +164,7 @@ async def _ask(message: Message, action: Literal["refund", "retry"], order: Orde
             credit=stars(order.credit_stars),
             state=state_label(order.state),
         ),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[confirm, _cancel_button()]]),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[confirm, cancel_button()]]),
     )
 
 
@@ -247,14 +196,10 @@ async def confirm_button(
         await query.message.edit_text(done.format(id=short_id(order), admin=admin))
 
 
-async def cancel_button(query: CallbackQuery) -> None:
+async def cancel_pressed(query: CallbackQuery) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(_("Cancelled: nothing changed."))
-
-
-def _cancel_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=_("✖ Cancel"), callback_data=AdminCb(action="cancel").pack())
 
 
 # ---------------------------------------------------------------- keys
@@ -278,103 +223,3 @@ async def key_button(
     keys = await desk.show_keys(order, query.from_user.id)
     await query.answer()
     await notifier.show_keys_to(query.message.chat.id, order, keys)
-
-
-# ---------------------------------------------------------------- credit
-
-
-async def credit_command(
-    message: Message, command: CommandObject, state: FSMContext, role: Role
-) -> None:
-    if role is not Role.OWNER:
-        await message.reply(_("Only the shop owner can grant credit."))
-        return
-    parts = (command.args or "").split(maxsplit=2)
-    if len(parts) < 3 or not parts[0].isdigit() or not parts[1].lstrip("-").isdigit():
-        await message.reply(_("Usage: /credit <user id> <stars> <reason>"))
-        return
-    user_id, amount, reason = int(parts[0]), int(parts[1]), parts[2]
-    if amount == 0 or abs(amount) > 100_000:
-        await message.reply(_("The amount must be between -100000 and 100000, not 0."))
-        return
-    await state.update_data(credit=(user_id, amount, reason))
-    confirm = InlineKeyboardButton(
-        text=_("✅ Confirm"), callback_data=AdminCb(action="credit", ref=str(user_id)).pack()
-    )
-    await message.answer(
-        _("Give {amount} of shop credit to customer {user} ({reason})?").format(
-            amount=stars(amount), user=user_id, reason=html.escape(reason)
-        ),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[confirm, _cancel_button()]]),
-    )
-
-
-async def credit_button(
-    query: CallbackQuery,
-    callback_data: AdminCb,
-    state: FSMContext,
-    desk: AdminDesk,
-    role: Role,
-) -> None:
-    pending = (await state.get_data()).get("credit")
-    if role is not Role.OWNER or not pending or str(pending[0]) != callback_data.ref:
-        await query.answer(_("This confirmation has expired."), show_alert=True)
-        return
-    await state.update_data(credit=None)
-    user_id, amount, reason = pending
-    await desk.grant_credit(user_id, amount, reason, query.from_user.id)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _("Customer {user} now has {balance} of shop credit.").format(
-                user=user_id, balance=stars(await desk.credit_balance(user_id))
-            )
-        )
-
-
-# ---------------------------------------------------------------- vendors
-
-
-async def vendors_command(message: Message, desk: AdminDesk) -> None:
-    lines = [_("Vendors:")]
-    for vendor in await desk.vendor_health():
-        last = (
-            datetime.fromtimestamp(vendor.last_success, UTC).strftime("%H:%M:%S UTC")
-            if vendor.last_success
-            else "-"
-        )
-        rate = "-" if vendor.error_rate is None else f"{vendor.error_rate:.0%}"
-        balance = "-" if vendor.balance is None else f"{vendor.balance:.2f}"
-        lines.append(
-            _(
-                "<b>{name}</b>: last success {last}, errors in the last hour {rate},"
-                " open orders {open}, balance {balance}"
-            ).format(
-                name=vendor.name, last=last, rate=rate, open=vendor.open_orders, balance=balance
-            )
-        )
-    await message.answer("\n".join(lines))
-
-
-# ---------------------------------------------------------------- helpers
-
-
-async def _find(
-    message: Message, command: CommandObject, desk: AdminDesk, usage: str
-) -> Order | None:
-    reference = (command.args or "").strip()
-    if not reference:
-        await message.reply(usage)
-        return None
-    found = await desk.find(reference)
-    if found is Outcome.AMBIGUOUS:
-        await message.reply(
-            _("Several orders start with {ref}: give more of the id.").format(
-                ref=html.escape(reference)
-            )
-        )
-        return None
-    if not isinstance(found, Order):
-        await message.reply(_("No order {ref}.").format(ref=html.escape(reference)))
-        return None
-    return found

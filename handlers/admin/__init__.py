@@ -1,0 +1,56 @@
+"""The admin group: orders, refunds, retries, credit and vendor health.
+
+Only updates from the group ADMIN_CHAT_ID, from its administrators, reach these handlers
+(`AdminOnly`); anyone else, anywhere else, changes nothing and learns nothing. Owners
+(OWNER_IDS) may also refund and grant credit. Every change asks for confirmation first
+and is written to the audit log by `bot.admin_desk`.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+
+from handlers.admin.common import AdminCb, AdminOnly
+from handlers.admin.customers import (
+    ban_command,
+    credit_button,
+    credit_command,
+    maintenance_command,
+    user_command,
+    vendors_command,
+)
+from handlers.admin.orders import (
+    alert_buttons,
+    ask_button,
+    cancel_pressed,
+    confirm_button,
+    key_button,
+    open_button,
+    order_command,
+    refund_command,
+    retry_command,
+)
+
+__all__ = ["AdminCb", "alert_buttons", "router"]
+
+
+def router() -> Router:
+    r = Router(name="admins")
+    r.message.filter(AdminOnly())
+    r.callback_query.filter(AdminOnly())
+    r.message.register(order_command, Command("order"))
+    r.message.register(refund_command, Command("refund"))
+    r.message.register(retry_command, Command("retry"))
+    r.message.register(credit_command, Command("credit"))
+    r.message.register(vendors_command, Command("vendors"))
+    r.message.register(user_command, Command("user"))
+    r.message.register(ban_command, Command("ban", "unban"))
+    r.message.register(maintenance_command, Command("maintenance"))
+    r.callback_query.register(cancel_pressed, AdminCb.filter(F.action == "cancel"))
+    r.callback_query.register(ask_button, AdminCb.filter(F.action.in_({"ask_refund", "ask_retry"})))
+    r.callback_query.register(key_button, AdminCb.filter(F.action == "key"))
+    r.callback_query.register(open_button, AdminCb.filter(F.action == "open"))
+    r.callback_query.register(credit_button, AdminCb.filter(F.action == "credit"))
+    r.callback_query.register(confirm_button, AdminCb.filter())
+    return r

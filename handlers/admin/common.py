@@ -1,0 +1,74 @@
+"""What every admin handler shares: the callback data of admin buttons, the filter that
+lets only the admin group's administrators through, and argument parsing."""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Literal
+
+from aiogram.filters import CommandObject, Filter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    Message,
+    TelegramObject,
+    User,
+)
+from aiogram.utils.i18n import gettext as _
+
+from bot.admin_desk import AdminDesk, Outcome
+from bot.admins import AdminAccess
+from storage.models import Order
+
+Action = Literal["refund", "retry", "key", "credit", "ask_refund", "ask_retry", "cancel", "open"]
+
+
+class AdminCb(CallbackData, prefix="adm"):
+    action: Action
+    ref: str = ""
+
+
+class AdminOnly(Filter):
+    """Passes the admin group's administrators and hands handlers their `role`."""
+
+    async def __call__(
+        self, event: TelegramObject, access: AdminAccess, event_from_user: User | None = None
+    ) -> bool | dict[str, Any]:
+        chat = event.chat if isinstance(event, Message) else None
+        if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
+            chat = event.message.chat
+        if chat is None or event_from_user is None:
+            return False
+        role = await access.role(chat.id, event_from_user.id)
+        return {"role": role} if role is not None else False
+
+
+def cancel_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=_("✖ Cancel"), callback_data=AdminCb(action="cancel").pack())
+
+
+def user_id_argument(command: CommandObject) -> int | None:
+    argument = (command.args or "").strip()
+    return int(argument) if argument.isdigit() else None
+
+
+async def find_order(
+    message: Message, command: CommandObject, desk: AdminDesk, usage: str
+) -> Order | None:
+    reference = (command.args or "").strip()
+    if not reference:
+        await message.reply(usage)
+        return None
+    found = await desk.find(reference)
+    if found is Outcome.AMBIGUOUS:
+        await message.reply(
+            _("Several orders start with {ref}: give more of the id.").format(
+                ref=html.escape(reference)
+            )
+        )
+        return None
+    if not isinstance(found, Order):
+        await message.reply(_("No order {ref}.").format(ref=html.escape(reference)))
+        return None
+    return found
