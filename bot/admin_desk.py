@@ -3,9 +3,12 @@ change goes through the order state machine and is written to the audit log."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from bot.worker import Worker
@@ -67,6 +70,10 @@ class AdminDesk:
         self._audit = audit
         self._worker = worker
         self._vendors = vendors
+
+    @property
+    def vendor_names(self) -> list[str]:
+        return sorted(self._vendors)
 
     async def find(self, reference: str) -> Order | Outcome:
         found = await self._orders.find(reference)
@@ -137,6 +144,42 @@ class AdminDesk:
         await self._flags.set(MAINTENANCE, "on" if on else "off")
         await self._audit.record(admin_id, "maintenance", None, "on" if on else "off")
 
+    async def recent_orders(
+        self,
+        *,
+        state: OrderState | None,
+        vendor: str | None,
+        user_id: int | None,
+        page: int,
+        page_size: int = 10,
+    ) -> tuple[list[Order], int]:
+        return await self._orders.recent(
+            state=state,
+            vendor=vendor,
+            user_id=user_id,
+            limit=page_size,
+            offset=page * page_size,
+        )
+
+    async def export_csv(self, since: float | None, admin_id: int) -> tuple[bytes, int]:
+        """Paid orders since `since` as CSV (no keys), and how many; the export is logged."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_COLUMNS)
+        count, page = 0, 0
+        while True:
+            batch, _total = await self._orders.recent(
+                since=since, limit=EXPORT_PAGE, offset=page * EXPORT_PAGE
+            )
+            for order in batch:
+                writer.writerow(_export_row(order))
+            count += len(batch)
+            if len(batch) < EXPORT_PAGE:
+                break
+            page += 1
+        await self._audit.record(admin_id, "export", None, f"{count} orders")
+        return out.getvalue().encode("utf-8"), count
+
     async def credit_balance(self, user_id: int) -> int:
         return await self._credit.balance(user_id)
 
@@ -164,6 +207,46 @@ class AdminDesk:
                 )
             )
         return statuses
+
+
+EXPORT_PAGE = 500
+EXPORT_COLUMNS = (
+    "order_id",
+    "created_at_utc",
+    "user_id",
+    "sku",
+    "title",
+    "vendor",
+    "quantity",
+    "state",
+    "price_stars",
+    "credit_stars",
+    "charged_stars",
+    "vendor_price_per_unit",
+    "vendor_currency",
+    "vendor_order_id",
+    "delivered_units",
+)
+
+
+def _export_row(order: Order) -> tuple[object, ...]:
+    return (
+        order.id,
+        datetime.fromtimestamp(order.created_at, UTC).isoformat(timespec="seconds"),
+        order.user_id,
+        order.sku,
+        order.title,
+        order.vendor,
+        order.quantity,
+        order.state,
+        order.price_stars,
+        order.credit_stars,
+        order.charged_stars,
+        order.vendor_price,
+        order.vendor_currency,
+        order.vendor_order_id or "",
+        order.delivered_units if order.delivered_units is not None else "",
+    )
 
 
 def _refund_failed(order: Order) -> bool:

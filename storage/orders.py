@@ -143,6 +143,47 @@ class OrderRepo:
         )
         return [_order(row) for row in rows]
 
+    async def recent(
+        self,
+        *,
+        state: OrderState | None = None,
+        vendor: str | None = None,
+        user_id: int | None = None,
+        since: float | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[list[Order], int]:
+        """Orders newest first, filtered (unpaid invoices only when asked by state), and
+        how many match in all."""
+        where, params = self._filters(state, vendor, user_id, since)
+        rows = await self._db.fetchall(
+            f"SELECT * FROM orders WHERE {where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        count = await self._db.fetchone(f"SELECT COUNT(*) FROM orders WHERE {where}", params)
+        return [_order(row) for row in rows], int(count[0]) if count else 0
+
+    @staticmethod
+    def _filters(
+        state: OrderState | None, vendor: str | None, user_id: int | None, since: float | None
+    ) -> tuple[str, tuple[Any, ...]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(state)
+        else:
+            clauses.append("state NOT IN (?, ?)")
+            params += [S.AWAITING_PAYMENT, S.CANCELLED]
+        for column, value in (("vendor", vendor), ("user_id", user_id)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            clauses.append("created_at >= ?")
+            params.append(since)
+        return " AND ".join(clauses), tuple(params)
+
     async def totals_for_user(self, user_id: int) -> tuple[int, int, int]:
         """(orders placed, Stars of delivered orders, orders refunded) for one customer."""
         row = await self._db.fetchone(

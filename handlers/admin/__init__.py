@@ -31,6 +31,7 @@ from handlers.admin.orders import (
     refund_command,
     retry_command,
 )
+from handlers.admin.reports import AdminOrdersCb, export_command, orders_command, orders_page
 
 __all__ = ["AdminCb", "alert_buttons", "router"]
 
@@ -47,6 +48,9 @@ def router() -> Router:
     r.message.register(user_command, Command("user"))
     r.message.register(ban_command, Command("ban", "unban"))
     r.message.register(maintenance_command, Command("maintenance"))
+    r.message.register(orders_command, Command("orders"))
+    r.message.register(export_command, Command("export"))
+    r.callback_query.register(orders_page, AdminOrdersCb.filter())
     r.callback_query.register(cancel_pressed, AdminCb.filter(F.action == "cancel"))
     r.callback_query.register(ask_button, AdminCb.filter(F.action.in_({"ask_refund", "ask_retry"})))
     r.callback_query.register(key_button, AdminCb.filter(F.action == "key"))

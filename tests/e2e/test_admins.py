@@ -225,3 +225,32 @@ async def test_ban_maintenance_and_the_customer_summary(tg, admins, shop, orders
     await tg.wait_for("sendInvoice", since=mark)
     actions = [a.action for a in await AdminLog(orders._db).for_target("5200")]
     assert actions == ["unban", "ban"]
+
+
+async def test_orders_list_filters_and_export_as_csv(tg, admins, shop, orders, kinguin):
+    ids = [
+        await paid_order(tg, tg.user(5300), "Gift cards", "Steam Wallet 5 USD"),
+        await paid_order(tg, tg.user(5301), "PC games", "Elden Ring"),
+    ]
+    for order_id in ids:
+        await settled(orders, order_id, OrderState.DELIVERED)
+    operator = tg.user(OPERATOR)
+    mark = await operator.send("/orders", chat=admins)
+    listing = await reply_in(tg, admins, mark, "of 2")
+    assert all(order_id[:8].upper() in listing for order_id in ids)
+    mark = await operator.send("/orders kinguin delivered", chat=admins)
+    only = await reply_in(tg, admins, mark, "of 1")
+    assert ids[1][:8].upper() in only and ids[0][:8].upper() not in only
+    mark = await operator.send("/orders 5300", chat=admins)
+    assert ids[0][:8].upper() in await reply_in(tg, admins, mark, "of 1")
+    mark = await operator.send("/orders nonsense", chat=admins)
+    assert "Usage" in await reply_in(tg, admins, mark)
+
+    mark = await operator.send("/export week", chat=admins)
+    document = await tg.wait_for("sendDocument", since=mark)
+    assert document.params["chat_id"] == admins.id
+    rows = admins.last_message().document.decode().splitlines()
+    assert rows[0].startswith("order_id,created_at_utc,user_id")
+    assert sorted(row.split(",")[0] for row in rows[1:]) == sorted(ids)
+    key = kinguin.order_by_external_id(ids[1]).keys[0]
+    assert all(key not in row for row in rows)  # never a key

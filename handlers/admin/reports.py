@@ -1,0 +1,104 @@
+"""Admins browsing orders: /orders (filtered, paginated) and /export (CSV)."""
+
+from __future__ import annotations
+
+import html
+import time
+
+from aiogram.filters import CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import gettext as _
+
+from bot.admin_desk import AdminDesk
+from bot.texts import short_id, stars, state_label
+from storage.models import OrderState
+
+PERIODS = {"day": 86_400.0, "week": 7 * 86_400.0, "month": 30 * 86_400.0, "all": None}
+
+
+class AdminOrdersCb(CallbackData, prefix="ado"):
+    state: str = ""
+    vendor: str = ""
+    user: int = 0
+    page: int = 0
+
+
+async def orders_command(message: Message, command: CommandObject, desk: AdminDesk) -> None:
+    """/orders [state] [vendor] [user id], in any order."""
+    query = AdminOrdersCb()
+    for word in (command.args or "").split():
+        if word in OrderState.__members__.values():
+            query.state = word
+        elif word in desk.vendor_names:
+            query.vendor = word
+        elif word.isdigit():
+            query.user = int(word)
+        else:
+            await message.reply(
+                _("Usage: /orders [state] [vendor] [user id]; states: {states}").format(
+                    states=", ".join(OrderState)
+                )
+            )
+            return
+    text, markup = await _page(desk, query)
+    await message.answer(text, reply_markup=markup)
+
+
+async def orders_page(query: CallbackQuery, callback_data: AdminOrdersCb, desk: AdminDesk) -> None:
+    text, markup = await _page(desk, callback_data)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+async def _page(desk: AdminDesk, query: AdminOrdersCb) -> tuple[str, InlineKeyboardMarkup | None]:
+    orders, total = await desk.recent_orders(
+        state=OrderState(query.state) if query.state else None,
+        vendor=query.vendor or None,
+        user_id=query.user or None,
+        page=query.page,
+    )
+    if not orders:
+        return _("No orders match."), None
+    lines = [
+        _("Orders {first}–{last} of {total}:").format(
+            first=query.page * 10 + 1, last=query.page * 10 + len(orders), total=total
+        )
+    ]
+    lines += [
+        f"<code>{short_id(order)}</code> · {html.escape(order.title)} × {order.quantity}"
+        f" · {stars(order.price_stars)} · {order.vendor} · {state_label(order.state)}"
+        f" · {order.user_id}"
+        for order in orders
+    ]
+    row = []
+    if query.page > 0:
+        back = query.model_copy(update={"page": query.page - 1})
+        row.append(InlineKeyboardButton(text="‹", callback_data=back.pack()))
+    if (query.page + 1) * 10 < total:
+        more = query.model_copy(update={"page": query.page + 1})
+        row.append(InlineKeyboardButton(text="›", callback_data=more.pack()))
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[row]) if row else None
+
+
+async def export_command(message: Message, command: CommandObject, desk: AdminDesk) -> None:
+    """/export [day|week|month|all]: paid orders as a CSV document (default: month)."""
+    period = (command.args or "month").strip().lower()
+    if period not in PERIODS:
+        await message.reply(_("Usage: /export [day|week|month|all]"))
+        return
+    window = PERIODS[period]
+    assert message.from_user is not None
+    since = time.time() - window if window is not None else None
+    data, count = await desk.export_csv(since, message.from_user.id)
+    await message.answer_document(
+        BufferedInputFile(data, filename=f"orders-{period}.csv"),
+        caption=_("{count} orders ({period}).").format(count=count, period=period),
+    )
