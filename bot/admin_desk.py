@@ -135,6 +135,13 @@ class AdminDesk:
             await self._orders.for_user(user_id, limit=5),
         )
 
+    async def audience(self) -> int:
+        """How many customers a broadcast would reach now."""
+        return await self._users.count_reachable()
+
+    async def broadcast_started(self, text: str, admin_id: int) -> None:
+        await self._audit.record(admin_id, "broadcast", None, text[:500])
+
     async def ban(self, user_id: int, banned: bool, admin_id: int) -> None:
         await self._users.set_banned(user_id, banned)
         await self._audit.record(admin_id, "ban" if banned else "unban", str(user_id))

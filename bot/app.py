@@ -19,6 +19,7 @@ from aiogram.utils.i18n import I18n
 from bot.admin_desk import AdminDesk
 from bot.admins import AdminAccess
 from bot.alerts import AlertSender
+from bot.broadcast import Broadcaster
 from bot.catalog import Catalog, check_against_vendors, load_catalog_file
 from bot.checkout import Checkout
 from bot.config import OFFICIAL_API, Settings
@@ -182,6 +183,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         orders=orders,
         users=users,
         credit=credit,
+        broadcaster=Broadcaster(bot, users, i18n, rate=settings.broadcast_rate_per_second),
         access=AdminAccess(bot, settings.admin_chat_id, settings.owner_ids),
         desk=AdminDesk(orders, credit, AdminLog(db), worker, vendors, users, flags),
         worker=worker,

@@ -63,6 +63,22 @@ class UserRepo:
         row = await self._db.fetchone("SELECT banned FROM users WHERE id = ?", (user_id,))
         return bool(row and row[0])
 
+    async def set_blocked(self, user_id: int, blocked: bool) -> None:
+        await self._db.execute("UPDATE users SET blocked = ? WHERE id = ?", (int(blocked), user_id))
+
+    async def reachable(self, *, after: int, limit: int) -> list[int]:
+        """Customers a broadcast may write to (not blocked, not banned), by id after `after`
+        (keyset paging: a broadcast to many thousands reads a page at a time)."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM users WHERE blocked = 0 AND banned = 0 AND id > ? ORDER BY id LIMIT ?",
+            (after, limit),
+        )
+        return [int(row[0]) for row in rows]
+
+    async def count_reachable(self) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) FROM users WHERE blocked = 0 AND banned = 0")
+        return int(row[0]) if row else 0
+
     async def _load(self, user_id: int) -> _Entry:
         row = await self._db.fetchone(
             "SELECT language, telegram_language FROM users WHERE id = ?", (user_id,)

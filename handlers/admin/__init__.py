@@ -14,6 +14,8 @@ from aiogram.filters import Command
 from handlers.admin.common import AdminCb, AdminOnly
 from handlers.admin.customers import (
     ban_command,
+    broadcast_button,
+    broadcast_command,
     credit_button,
     credit_command,
     maintenance_command,
@@ -50,6 +52,8 @@ def router() -> Router:
     r.message.register(maintenance_command, Command("maintenance"))
     r.message.register(orders_command, Command("orders"))
     r.message.register(export_command, Command("export"))
+    r.message.register(broadcast_command, Command("broadcast"))
+    r.callback_query.register(broadcast_button, AdminCb.filter(F.action == "broadcast"))
     r.callback_query.register(orders_page, AdminOrdersCb.filter())
     r.callback_query.register(cancel_pressed, AdminCb.filter(F.action == "cancel"))
     r.callback_query.register(ask_button, AdminCb.filter(F.action.in_({"ask_refund", "ask_retry"})))

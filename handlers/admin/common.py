@@ -21,7 +21,9 @@ from bot.admin_desk import AdminDesk, Outcome
 from bot.admins import AdminAccess
 from storage.models import Order
 
-Action = Literal["refund", "retry", "key", "credit", "ask_refund", "ask_retry", "cancel", "open"]
+Action = Literal[
+    "refund", "retry", "key", "credit", "ask_refund", "ask_retry", "cancel", "open", "broadcast"
+]
 
 
 class AdminCb(CallbackData, prefix="adm"):

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.admin_desk import AdminDesk
 from bot.admins import Role
+from bot.broadcast import Broadcaster
 from bot.texts import stars, state_label
 from handlers.admin.common import AdminCb, cancel_button, user_id_argument
 
@@ -160,3 +161,47 @@ async def maintenance_command(
         if switch == "on"
         else _("Maintenance is off: the shop is open.")
     )
+
+
+# ---------------------------------------------------------------- broadcast
+
+
+async def broadcast_command(
+    message: Message, command: CommandObject, state: FSMContext, desk: AdminDesk, role: Role
+) -> None:
+    """/broadcast <text>: a preview and the audience first; nothing goes out unconfirmed."""
+    if role is not Role.OWNER:
+        await message.reply(_("Only the shop owner can broadcast."))
+        return
+    text = (command.args or "").strip()
+    if not text:
+        await message.reply(_("Usage: /broadcast <text>"))
+        return
+    await state.update_data(broadcast=text)
+    confirm = InlineKeyboardButton(
+        text=_("📣 Send to {count} customers").format(count=await desk.audience()),
+        callback_data=AdminCb(action="broadcast").pack(),
+    )
+    await message.answer(
+        _("Preview:") + "\n\n" + html.escape(text),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[confirm, cancel_button()]]),
+    )
+
+
+async def broadcast_button(
+    query: CallbackQuery,
+    state: FSMContext,
+    desk: AdminDesk,
+    broadcaster: Broadcaster,
+    role: Role,
+) -> None:
+    text = (await state.get_data()).get("broadcast")
+    if role is not Role.OWNER or not text or not isinstance(query.message, Message):
+        await query.answer(_("This confirmation has expired."), show_alert=True)
+        return
+    await state.update_data(broadcast=None)
+    await query.answer()
+    await desk.broadcast_started(text, query.from_user.id)
+    progress = await query.message.edit_text(_("📣 Sending…"))
+    message_id = progress.message_id if isinstance(progress, Message) else query.message.message_id
+    broadcaster.start(html.escape(text), query.message.chat.id, message_id)

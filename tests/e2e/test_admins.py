@@ -254,3 +254,45 @@ async def test_orders_list_filters_and_export_as_csv(tg, admins, shop, orders, k
     assert sorted(row.split(",")[0] for row in rows[1:]) == sorted(ids)
     key = kinguin.order_by_external_id(ids[1]).keys[0]
     assert all(key not in row for row in rows)  # never a key
+
+
+async def test_broadcast_to_500_keeps_the_pace_and_counts_the_blocked(
+    tg, admins, shop, shop_env, orders
+):
+    from pathlib import Path
+
+    from storage import Database, UserRepo
+
+    db = await Database.open(Path(shop_env["DATABASE_PATH"]))
+    users = UserRepo(db)
+    customers = list(range(700_000, 700_500))
+    for user_id in customers:
+        await users.language(user_id, "en")  # as the bot records every customer it meets
+    for user_id in customers[::10]:
+        tg.block(user_id)  # 50 of them blocked the bot
+
+    owner = tg.user(OWNER)
+    mark = await owner.send("/broadcast Big <sale> this weekend", chat=admins)
+    preview = await reply_in(tg, admins, mark, "Preview")
+    assert "Big &lt;sale&gt; this weekend" in preview
+    assert not tg.calls_of("sendMessage", customers[1])  # nothing before the confirmation
+    mark = await owner.press(lambda b: b["text"].startswith("📣"), chat=admins)
+    summary = await tg.wait_for(
+        "sendMessage",
+        where=lambda c: c.params["chat_id"] == admins.id and "Broadcast done" in c.params["text"],
+        since=mark,
+        timeout=60,
+    )
+    assert "450 sent, 50 had blocked" in summary.params["text"]
+    assert "0 failed" in summary.params["text"]
+    assert tg.max_rate("sendMessage", window=1.0) <= 30  # Telegram's limit in all
+    assert tg.per_chat_per_minute(admins.id) <= 20
+    assert all(not tg.calls_of("sendMessage", user_id)[1:] for user_id in customers)
+
+    # the blocked are skipped next time
+    mark = await owner.send("/broadcast Second note", chat=admins)
+    second_preview = await reply_in(tg, admins, mark, "Preview")
+    assert "Second note" in second_preview
+    button = admins.last_message(with_keyboard=True).buttons()[0]["text"]
+    assert "450" in button
+    await db.close()
