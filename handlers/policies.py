@@ -20,11 +20,15 @@ def router() -> Router:
     return r
 
 
+async def _answer(message: Message, own: str | None, default: str) -> None:
+    """The owner's text, shown as written, or the built-in one in the customer's language."""
+    await message.answer(html.escape(own) if own else default)
+
+
 async def paysupport(message: Message, settings: Settings) -> None:
-    if settings.paysupport_text:
-        await message.answer(html.escape(settings.paysupport_text))
-        return
-    await message.answer(
+    await _answer(
+        message,
+        settings.paysupport_text,
         _(
             "💬 Help with a payment\n"
             "If an order did not arrive or you were charged by mistake, write here with the"
@@ -32,15 +36,14 @@ async def paysupport(message: Message, settings: Settings) -> None:
             " automatically to your Telegram balance; units a supplier could not deliver go"
             " to your shop credit. Refunds of Telegram Stars are made with Telegram's refund"
             " function, usually within a day of your request."
-        )
+        ),
     )
 
 
 async def terms(message: Message, settings: Settings) -> None:
-    if settings.terms_text:
-        await message.answer(html.escape(settings.terms_text))
-        return
-    await message.answer(
+    await _answer(
+        message,
+        settings.terms_text,
         _(
             "📄 Terms of sale\n"
             "• You buy digital goods (keys, gift cards, top-ups) paid in Telegram Stars.\n"
@@ -51,5 +54,5 @@ async def terms(message: Message, settings: Settings) -> None:
             "• Delivered keys cannot be returned: check the product's region and platform"
             " before buying.\n"
             "• Questions about a payment: /paysupport."
-        )
+        ),
     )
