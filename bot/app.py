@@ -30,6 +30,7 @@ from bot.offers import OfferService
 from bot.reconcile import PaymentReconciler
 from bot.refunds import Refunds
 from bot.server import HttpServer
+from bot.vendor_watch import VendorWatch
 from bot.webhooks import VendorEvents
 from bot.worker import Worker
 from handlers import admin_router, customer_router
@@ -165,6 +166,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         lease_seconds=settings.worker_lease_seconds,
         invoice_ttl=settings.invoice_ttl_minutes * 60,
         pushing_vendors=tuple(name for name, v in vendors.items() if v.pushes_updates),
+        watch=VendorWatch(vendors, notifier, settings.vendor_balance_alert_below),
     )
     if settings.http_port:
         events = VendorEvents(vendors, orders, offer_service, worker)

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # Admin alerts go out at most one message (a digest when several wait) this often:
     # Telegram allows a bot about 20 messages a minute into one group.
     alert_interval_seconds: float = Field(default=3.0, gt=0)
+    # Alert the admins when a vendor's balance (where its API tells it) falls under this.
+    vendor_balance_alert_below: float | None = Field(default=None, ge=0)
     # Broadcasts stay under Telegram's ~30 messages a second in all.
     broadcast_rate_per_second: float = Field(default=25.0, gt=0, le=30)
     # Telegram user ids (comma-separated) who may refund, grant credit and change prices;

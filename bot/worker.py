@@ -13,6 +13,7 @@ import time
 
 from bot.fulfillment import Fulfillment
 from bot.reconcile import PaymentReconciler
+from bot.vendor_watch import VendorWatch
 from storage.orders import OrderRepo
 from storage.payments import StrayPaymentRepo
 
@@ -33,6 +34,7 @@ class Worker:
         invoice_ttl: float,
         concurrency: int = 16,
         pushing_vendors: tuple[str, ...] = (),
+        watch: VendorWatch | None = None,
     ) -> None:
         self._orders = orders
         self._strays = strays
@@ -44,6 +46,7 @@ class Worker:
         self._invoice_ttl = invoice_ttl
         self._concurrency = concurrency
         self._pushing_vendors = pushing_vendors  # whose webhooks a restart may have missed
+        self._watch = watch
         self._owner = f"{socket.gethostname()}:{os.getpid()}"
         self._wake = asyncio.Event()
         self._last_round = 0.0
@@ -96,6 +99,11 @@ class Worker:
             await self._orders.cancel_stale_unpaid(self._invoice_ttl)
         except Exception:
             log.exception("expiring unpaid invoices failed; trying again later")
+        if self._watch is not None:
+            try:
+                await self._watch.check()
+            except Exception:
+                log.exception("checking vendor health failed; trying again later")
 
     async def _start_due_steps(self) -> int:
         free = self._concurrency - len(self._running)

@@ -296,3 +296,30 @@ async def test_broadcast_to_500_keeps_the_pace_and_counts_the_blocked(
     button = admins.last_message(with_keyboard=True).buttons()[0]["text"]
     assert "450" in button
     await db.close()
+
+
+class TestVendorWatch:
+    @pytest.fixture
+    def shop_env(self, shop_env):
+        return shop_env | {"HOUSEKEEPING_SECONDS": "0.3", "VENDOR_BALANCE_ALERT_BELOW": "100"}
+
+    async def test_failing_recovered_and_low_balance_are_each_said_once(
+        self, tg, admins, shop, kinguin
+    ):
+        kinguin.balance = 50.0
+        await eventually(lambda: any("balance is 50.00" in t for t in admins.texts()), within=15)
+
+        kinguin.fail_next("/v2/products/64b7f0c2a1e4d5f6a7b8c9d0", "500", times=6)
+        user = tg.user(5400)
+        mark = await user.send("/start offer-elden-ring")  # 3 attempts, all 500
+        await tg.wait_for("sendMessage", where=lambda c: c.params["chat_id"] == user.id, since=mark)
+        mark = await user.press("🔄 Refresh")  # 3 more
+        await tg.wait_for("editMessageText", since=mark)
+        await eventually(lambda: any("is failing" in t for t in admins.texts()), within=15)
+        mark = await user.press("🔄 Refresh")  # Kinguin answers again
+        await tg.wait_for("editMessageText", since=mark)
+        await eventually(lambda: any("has recovered" in t for t in admins.texts()), within=15)
+        await asyncio.sleep(1.0)  # several more rounds: nothing is said twice
+        text = "\n".join(admins.texts())
+        assert text.count("is failing") == 1 and text.count("has recovered") == 1
+        assert text.count("balance is 50.00") == 1
