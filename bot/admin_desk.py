@@ -8,9 +8,10 @@ import io
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from bot.stats import Stats, compute
 from bot.worker import Worker
 from storage.admin_log import AdminLog
 from storage.credit import CreditRepo
@@ -173,19 +174,26 @@ class AdminDesk:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(EXPORT_COLUMNS)
-        count, page = 0, 0
+        orders = await self._paid_since(since)
+        writer.writerows(_export_row(order) for order in orders)
+        await self._audit.record(admin_id, "export", None, f"{len(orders)} orders")
+        return out.getvalue().encode("utf-8"), len(orders)
+
+    async def stats(self, days: int) -> Stats:
+        """The last `days` days (today included), from midnight UTC."""
+        until = datetime.now(UTC)
+        since = (until - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0)
+        return compute(await self._paid_since(since.timestamp()), since, until)
+
+    async def _paid_since(self, since: float | None) -> list[Order]:
+        found: list[Order] = []
         while True:
             batch, _total = await self._orders.recent(
-                since=since, limit=EXPORT_PAGE, offset=page * EXPORT_PAGE
+                since=since, limit=EXPORT_PAGE, offset=len(found)
             )
-            for order in batch:
-                writer.writerow(_export_row(order))
-            count += len(batch)
+            found += batch
             if len(batch) < EXPORT_PAGE:
-                break
-            page += 1
-        await self._audit.record(admin_id, "export", None, f"{count} orders")
-        return out.getvalue().encode("utf-8"), count
+                return found
 
     async def credit_balance(self, user_id: int) -> int:
         return await self._credit.balance(user_id)

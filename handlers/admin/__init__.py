@@ -33,7 +33,13 @@ from handlers.admin.orders import (
     refund_command,
     retry_command,
 )
-from handlers.admin.reports import AdminOrdersCb, export_command, orders_command, orders_page
+from handlers.admin.reports import (
+    AdminOrdersCb,
+    export_command,
+    orders_command,
+    orders_page,
+    stats_command,
+)
 
 __all__ = ["AdminCb", "alert_buttons", "router"]
 
@@ -52,6 +58,7 @@ def router() -> Router:
     r.message.register(maintenance_command, Command("maintenance"))
     r.message.register(orders_command, Command("orders"))
     r.message.register(export_command, Command("export"))
+    r.message.register(stats_command, Command("stats"))
     r.message.register(broadcast_command, Command("broadcast"))
     r.callback_query.register(broadcast_button, AdminCb.filter(F.action == "broadcast"))
     r.callback_query.register(orders_page, AdminOrdersCb.filter())

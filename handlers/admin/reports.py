@@ -17,10 +17,12 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.admin_desk import AdminDesk
+from bot.stats import chart_png
 from bot.texts import short_id, stars, state_label
 from storage.models import OrderState
 
 PERIODS = {"day": 86_400.0, "week": 7 * 86_400.0, "month": 30 * 86_400.0, "all": None}
+STATS_DAYS = {"day": 1, "week": 7, "month": 30}
 
 
 class AdminOrdersCb(CallbackData, prefix="ado"):
@@ -101,4 +103,34 @@ async def export_command(message: Message, command: CommandObject, desk: AdminDe
     await message.answer_document(
         BufferedInputFile(data, filename=f"orders-{period}.csv"),
         caption=_("{count} orders ({period}).").format(count=count, period=period),
+    )
+
+
+async def stats_command(message: Message, command: CommandObject, desk: AdminDesk) -> None:
+    """/stats [day|week|month]: the figures, with a chart of daily revenue and orders."""
+    period = (command.args or "week").strip().lower()
+    if period not in STATS_DAYS:
+        await message.reply(_("Usage: /stats [day|week|month]"))
+        return
+    stats = await desk.stats(STATS_DAYS[period])
+    spend = ", ".join(f"{amount:.2f} {currency}" for currency, amount in stats.vendor_spend.items())
+    lines = [
+        _("📊 {since} – {until} (UTC)").format(since=stats.since, until=stats.until),
+        _("Paid orders: {paid}, delivered {delivered}, refunded {refunded} ({rate:.0%})").format(
+            paid=stats.paid_orders,
+            delivered=stats.delivered,
+            refunded=stats.refunded,
+            rate=stats.refund_rate,
+        ),
+        _("Revenue: {revenue} by Telegram, {credit} from shop credit").format(
+            revenue=stars(stats.revenue_stars), credit=stars(stats.credit_stars)
+        ),
+        _("Vendor spend: {spend}").format(spend=html.escape(spend or "-")),
+    ]
+    if stats.top_offers:
+        lines.append(_("Top offers:"))
+        lines += [f"  {html.escape(title)} × {count}" for title, count in stats.top_offers]
+    chart = await chart_png(stats, _("Daily revenue and orders"), _("Stars"), _("Orders"))
+    await message.answer_photo(
+        BufferedInputFile(chart, filename=f"stats-{period}.png"), caption="\n".join(lines)[:1024]
     )

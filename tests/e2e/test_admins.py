@@ -255,6 +255,14 @@ async def test_orders_list_filters_and_export_as_csv(tg, admins, shop, orders, k
     key = kinguin.order_by_external_id(ids[1]).keys[0]
     assert all(key not in row for row in rows)  # never a key
 
+    mark = await operator.send("/stats week", chat=admins)
+    chart = await tg.wait_for("sendPhoto", since=mark, timeout=30)
+    assert chart.params["chat_id"] == admins.id
+    caption = admins.last_message().caption or ""
+    assert "Paid orders: 2, delivered 2, refunded 0" in caption
+    assert "820 ⭐" in caption and "EUR" in caption and "Elden Ring" in caption
+    assert admins.last_message().photo.startswith(b"\x89PNG")
+
 
 async def test_broadcast_to_500_keeps_the_pace_and_counts_the_blocked(
     tg, admins, shop, shop_env, orders
