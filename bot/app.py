@@ -187,7 +187,9 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         credit=credit,
         broadcaster=Broadcaster(bot, users, i18n, rate=settings.broadcast_rate_per_second),
         access=AdminAccess(bot, settings.admin_chat_id, settings.owner_ids),
-        desk=AdminDesk(orders, credit, AdminLog(db), worker, vendors, users, flags),
+        desk=AdminDesk(
+            orders, credit, AdminLog(db), worker, vendors, users, flags, OfferRepo(db), catalog
+        ),
         worker=worker,
         notifier=notifier,
         settings=settings,

@@ -56,22 +56,54 @@ class OfferRepo:
             )
 
     async def active(self) -> list[Offer]:
+        """The catalog customers see: the file's active offers with admins' edits applied."""
+        return [offer for offer, enabled in await self.listing() if enabled]
+
+    async def listing(self) -> list[tuple[Offer, bool]]:
+        """Every offer the file lists, with admins' edits applied, and whether it is on."""
         rows = await self._db.fetchall(
-            "SELECT sku, vendor, vendor_offer_id, title, category, price_stars,"
-            " max_vendor_price, field_patterns AS patterns, description, max_quantity,"
-            " key_type, kinguin_offer_id"
-            " FROM offers WHERE active = 1 ORDER BY position"
+            "SELECT o.sku, o.vendor, o.vendor_offer_id, o.title, o.category,"
+            " COALESCE(e.price_stars, o.price_stars) AS price_stars,"
+            " COALESCE(e.max_vendor_price, o.max_vendor_price) AS max_vendor_price,"
+            " o.field_patterns AS patterns, o.description,"
+            " COALESCE(e.max_quantity, o.max_quantity) AS max_quantity,"
+            " o.key_type, o.kinguin_offer_id, COALESCE(e.active, 1) AS enabled"
+            " FROM offers o LEFT JOIN offer_edits e ON e.sku = o.sku"
+            " WHERE o.active = 1 ORDER BY o.position"
         )
-        return [
-            Offer.model_validate(
-                {
-                    name: value
-                    for name, value in {
-                        **dict(row),
-                        "patterns": json.loads(row["patterns"]),
-                    }.items()
-                    if value is not None
-                }
-            )
-            for row in rows
-        ]
+        listing = []
+        for row in rows:
+            data = {name: value for name, value in dict(row).items() if value is not None}
+            enabled = bool(data.pop("enabled"))
+            offer = Offer.model_validate(data | {"patterns": json.loads(row["patterns"])})
+            listing.append((offer, enabled))
+        return listing
+
+    async def edit(
+        self,
+        sku: str,
+        admin_id: int,
+        *,
+        active: bool | None = None,
+        price_stars: int | None = None,
+        max_vendor_price: float | None = None,
+        max_quantity: int | None = None,
+    ) -> None:
+        """Record an admin's change (only the fields given; earlier edits stay)."""
+        changes = {
+            "active": None if active is None else int(active),
+            "price_stars": price_stars,
+            "max_vendor_price": max_vendor_price,
+            "max_quantity": max_quantity,
+        }
+        given = {name: value for name, value in changes.items() if value is not None}
+        columns = ["sku", *given, "edited_by", "edited_at"]
+        updates = ", ".join(
+            f"{name} = excluded.{name}" for name in [*given, "edited_by", "edited_at"]
+        )
+        await self._db.execute(
+            f"INSERT INTO offer_edits ({', '.join(columns)})"
+            f" VALUES ({', '.join('?' * len(columns))})"
+            f" ON CONFLICT (sku) DO UPDATE SET {updates}",
+            (sku, *given.values(), admin_id, time.time()),
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 
+from handlers.admin.catalog import catalog_command, offer_command
 from handlers.admin.common import AdminCb, AdminOnly
 from handlers.admin.customers import (
     ban_command,
@@ -59,6 +60,8 @@ def router() -> Router:
     r.message.register(orders_command, Command("orders"))
     r.message.register(export_command, Command("export"))
     r.message.register(stats_command, Command("stats"))
+    r.message.register(catalog_command, Command("catalog"))
+    r.message.register(offer_command, Command("offer"))
     r.message.register(broadcast_command, Command("broadcast"))
     r.callback_query.register(broadcast_button, AdminCb.filter(F.action == "broadcast"))
     r.callback_query.register(orders_page, AdminOrdersCb.filter())

@@ -331,3 +331,42 @@ class TestVendorWatch:
         text = "\n".join(admins.texts())
         assert text.count("is failing") == 1 and text.count("has recovered") == 1
         assert text.count("balance is 50.00") == 1
+
+
+async def test_offer_edits_reach_customers_and_survive_the_catalog_file(
+    tg, admins, shop, shop_env, orders
+):
+    owner, operator = tg.user(OWNER), tg.user(OPERATOR)
+    mark = await operator.send("/offer steam-5 price 450", chat=admins)
+    assert "owner" in await reply_in(tg, admins, mark)
+    mark = await owner.send("/offer steam-5 price 450", chat=admins)
+    assert "450 ⭐" in await reply_in(tg, admins, mark, "steam-5")
+    mark = await owner.send("/offer steam-5 qty 3", chat=admins)  # CodeGames sells one
+    assert "at most 1" in await reply_in(tg, admins, mark, "not changed")
+    mark = await owner.send("/offer gplay-10 off", chat=admins)
+    await reply_in(tg, admins, mark, "(off)")
+
+    customer = tg.user(5500)
+    mark = await customer.send("/start offer-steam-5")
+    card = await tg.wait_for("sendMessage", where=lambda c: c.params["chat_id"] == customer.id)
+    assert "450 ⭐" in card.params["text"]
+    mark = await operator.send("/catalog", chat=admins)
+    listing = await reply_in(tg, admins, mark, "Catalog")
+    assert (
+        "⛔ <code>gplay-10</code>" in listing
+        and "✅ <code>steam-5</code> · Steam Wallet 5 USD · 450 ⭐" in listing
+    )
+
+    # a restart re-reads catalog.toml: the edits stay
+    from pathlib import Path
+
+    from bot.catalog import load_catalog_file
+    from storage import Database, OfferRepo
+    from vendors import REGISTRY
+
+    db = await Database.open(Path(shop_env["DATABASE_PATH"]))
+    repo = OfferRepo(db)
+    await repo.replace_catalog(load_catalog_file(Path(shop_env["CATALOG_FILE"]), REGISTRY))
+    active = {offer.sku: offer for offer in await repo.active()}
+    assert active["steam-5"].price_stars == 450 and "gplay-10" not in active
+    await db.close()

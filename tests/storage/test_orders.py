@@ -118,7 +118,7 @@ async def test_migrations_are_applied_once(tmp_path):
     await db.close()
     db = await Database.open(path)
     rows = await db.fetchall("SELECT version FROM schema_migrations")
-    assert [r[0] for r in rows] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     mode = await db.fetchone("PRAGMA journal_mode")
     assert mode[0] == "wal"
     await db.close()
