@@ -166,7 +166,11 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         lease_seconds=settings.worker_lease_seconds,
         invoice_ttl=settings.invoice_ttl_minutes * 60,
         pushing_vendors=tuple(name for name, v in vendors.items() if v.pushes_updates),
-        watch=VendorWatch(vendors, notifier, settings.vendor_balance_alert_below),
+        chores=(
+            VendorWatch(vendors, notifier, settings.vendor_balance_alert_below).check,
+            # another replica's /offer edit reaches this one's snapshot within a round
+            lambda: _reload(catalog, OfferRepo(db)),
+        ),
     )
     if settings.http_port:
         events = VendorEvents(vendors, orders, offer_service, worker)
@@ -195,6 +199,10 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         settings=settings,
     )
     return Storefront(bot, dispatcher, worker, i18n, vendors, sender)
+
+
+async def _reload(catalog: Catalog, offers: OfferRepo) -> None:
+    catalog.replace(await offers.active())
 
 
 def _bot(settings: Settings) -> Bot:

@@ -10,10 +10,10 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.fulfillment import Fulfillment
 from bot.reconcile import PaymentReconciler
-from bot.vendor_watch import VendorWatch
 from storage.orders import OrderRepo
 from storage.payments import StrayPaymentRepo
 
@@ -34,7 +34,7 @@ class Worker:
         invoice_ttl: float,
         concurrency: int = 16,
         pushing_vendors: tuple[str, ...] = (),
-        watch: VendorWatch | None = None,
+        chores: Sequence[Callable[[], Awaitable[object]]] = (),
     ) -> None:
         self._orders = orders
         self._strays = strays
@@ -46,7 +46,7 @@ class Worker:
         self._invoice_ttl = invoice_ttl
         self._concurrency = concurrency
         self._pushing_vendors = pushing_vendors  # whose webhooks a restart may have missed
-        self._watch = watch
+        self._chores = chores  # more housekeeping: vendor health, the catalog snapshot...
         self._owner = f"{socket.gethostname()}:{os.getpid()}"
         self._wake = asyncio.Event()
         self._last_round = 0.0
@@ -99,11 +99,11 @@ class Worker:
             await self._orders.cancel_stale_unpaid(self._invoice_ttl)
         except Exception:
             log.exception("expiring unpaid invoices failed; trying again later")
-        if self._watch is not None:
+        for chore in self._chores:
             try:
-                await self._watch.check()
+                await chore()
             except Exception:
-                log.exception("checking vendor health failed; trying again later")
+                log.exception("housekeeping chore %s failed; trying again later", chore)
 
     async def _start_due_steps(self) -> int:
         free = self._concurrency - len(self._running)
