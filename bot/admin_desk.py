@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from aiogram.utils.i18n import gettext as _
 from pydantic import ValidationError
 
 from bot.catalog import Catalog
@@ -161,7 +162,7 @@ class AdminDesk:
         """Change an offer (kept over catalog.toml); the edited offer, or why not."""
         current = {offer.sku: offer for offer, _on in await self._offers.listing()}.get(sku)
         if current is None:
-            return "not found"
+            return _("no such offer")
         changes = {
             "price_stars": price_stars,
             "max_vendor_price": max_vendor_price,
@@ -175,7 +176,9 @@ class AdminDesk:
             return str(exc.errors()[0]["msg"])
         vendor = self._vendors.get(current.vendor)
         if vendor is not None and edited.max_quantity > vendor.max_quantity:
-            return f"{current.vendor} sells at most {vendor.max_quantity} per order"
+            return _("{vendor} sells at most {count} per order").format(
+                vendor=current.vendor, count=vendor.max_quantity
+            )
         await self._offers.edit(
             sku,
             admin_id,
