@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from aiogram.utils.i18n import gettext as _
-from pydantic import ValidationError
-
-from bot.catalog import Catalog
 from bot.stats import Stats, compute
 from bot.worker import Worker
 from storage.admin_log import AdminLog
 from storage.credit import CreditRepo
 from storage.flags import MAINTENANCE, FlagRepo
-from storage.models import Key, Offer, Order, OrderState
-from storage.offers import OfferRepo
+from storage.models import Key, Order, OrderState
 from storage.orders import OrderRepo, TransitionError
 from storage.users import UserRepo
 from vendors.base import Vendor
@@ -69,11 +63,7 @@ class AdminDesk:
         vendors: Mapping[str, Vendor],
         users: UserRepo,
         flags: FlagRepo,
-        offers: OfferRepo,
-        catalog: Catalog,
     ) -> None:
-        self._offers = offers
-        self._catalog = catalog
         self._users = users
         self._flags = flags
         self._orders = orders
@@ -145,51 +135,6 @@ class AdminDesk:
             await self._users.is_banned(user_id),
             await self._orders.for_user(user_id, limit=5),
         )
-
-    async def catalog_listing(self) -> list[tuple[Offer, bool]]:
-        return await self._offers.listing()
-
-    async def edit_offer(
-        self,
-        sku: str,
-        admin_id: int,
-        *,
-        active: bool | None = None,
-        price_stars: int | None = None,
-        max_vendor_price: float | None = None,
-        max_quantity: int | None = None,
-    ) -> Offer | str:
-        """Change an offer (kept over catalog.toml); the edited offer, or why not."""
-        current = {offer.sku: offer for offer, _on in await self._offers.listing()}.get(sku)
-        if current is None:
-            return _("no such offer")
-        changes = {
-            "price_stars": price_stars,
-            "max_vendor_price": max_vendor_price,
-            "max_quantity": max_quantity,
-        }
-        try:  # the catalog's own rules (price range, quantities...)
-            edited = Offer.model_validate(
-                current.model_dump() | {k: v for k, v in changes.items() if v is not None}
-            )
-        except ValidationError as exc:
-            return str(exc.errors()[0]["msg"])
-        vendor = self._vendors.get(current.vendor)
-        if vendor is not None and edited.max_quantity > vendor.max_quantity:
-            return _("{vendor} sells at most {count} per order").format(
-                vendor=current.vendor, count=vendor.max_quantity
-            )
-        await self._offers.edit(
-            sku,
-            admin_id,
-            active=active,
-            price_stars=price_stars,
-            max_vendor_price=max_vendor_price,
-            max_quantity=max_quantity,
-        )
-        await self._audit.record(admin_id, "offer", sku, json.dumps(changes | {"active": active}))
-        self._catalog.replace(await self._offers.active())
-        return edited
 
     async def audience(self) -> int:
         """How many customers a broadcast would reach now."""

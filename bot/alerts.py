@@ -5,6 +5,11 @@ first (`storage.alerts`); this loop sends at most one message every `interval` s
 a lone alert as it is, with buttons for its order, several as one digest. An outage that
 fails a hundred orders therefore yields a handful of messages, and none is dropped: an
 alert is marked sent only once Telegram took the message (a 429 is waited out).
+
+The sales feed (`topic` 'orders': one line per delivered or refunded order) goes through the
+same loop, so alerts and the feed share one pace. When the admin group is a forum, each
+goes to its own topic (`bot.topics`); in a plain group alerts go to the group and there is
+no feed.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.topics import ALERTS, GroupTopics
 from storage.alerts import Alert, AlertRepo
 
 log = logging.getLogger(__name__)
@@ -42,14 +48,14 @@ class AlertSender:
         *,
         buttons: Callable[[list[str]], InlineKeyboardMarkup],
         interval: float = 3.0,
-        thread_id: int | None = None,
+        topics: GroupTopics | None = None,
     ) -> None:
         self._bot = bot
         self._alerts = alerts
         self._i18n = i18n
         self._chat_id = chat_id
         self._interval = interval  # 3 s: 20 messages a minute
-        self._thread_id = thread_id
+        self._topics = topics  # None: everything into the group itself
         self._make_buttons = buttons  # the admin router's buttons for these order ids
         self._owner = f"{socket.gethostname()}:{os.getpid()}:alerts"
         self._wake = asyncio.Event()
@@ -78,14 +84,24 @@ class AlertSender:
         batch = await self._alerts.claim(self._owner, limit=DIGEST_SIZE, lease_seconds=60)
         if not batch:
             return False
+        topic = batch[0].topic
+        if topic != ALERTS and (self._topics is None or not await self._topics.is_forum()):
+            log.info("no topics in the admin group: %d feed lines not posted", len(batch))
+            await self._alerts.sent([alert.id for alert in batch])  # the feed is forum-only
+            return True
         text, used = self._compose(batch)
-        try:
+        markup = self._buttons(used) if topic == ALERTS else None
+
+        async def send(thread: int | None) -> None:
             await self._bot.send_message(
-                self._chat_id,
-                text,
-                reply_markup=self._buttons(used),
-                message_thread_id=self._thread_id,
+                self._chat_id, text, reply_markup=markup, message_thread_id=thread
             )
+
+        try:
+            if self._topics is None:
+                await send(None)
+            else:
+                await self._topics.post(topic, send)
         except TelegramRetryAfter as exc:
             await self._alerts.release([alert.id for alert in batch])
             await asyncio.sleep(exc.retry_after)
@@ -99,7 +115,10 @@ class AlertSender:
         if len(batch) == 1:
             return html.escape(batch[0].text)[:MESSAGE_LIMIT], [batch[0]]
         with self._i18n.context(), self._i18n.use_locale(self._i18n.default_locale):
-            header = _("⚠️ {count} alerts:").format(count=len(batch))
+            if batch[0].topic == ALERTS:
+                header = _("⚠️ {count} alerts:").format(count=len(batch))
+            else:
+                header = _("🧾 {count} sales and refunds:").format(count=len(batch))
         text, used = header, []
         for alert in batch:
             line = "\n• " + html.escape(alert.text)

@@ -21,8 +21,10 @@ from bot.admins import AdminAccess
 from bot.alerts import AlertSender
 from bot.broadcast import Broadcaster
 from bot.catalog import Catalog, check_against_vendors, load_catalog_file
+from bot.catalog.desk import CatalogDesk
+from bot.catalog.importer import Importer
 from bot.checkout import Checkout
-from bot.config import OFFICIAL_API, Settings
+from bot.config import OFFICIAL_API, CatalogSettings, Settings
 from bot.fulfillment import Fulfillment
 from bot.i18n import UserLanguageMiddleware, load_i18n
 from bot.notify import Notifier
@@ -30,25 +32,30 @@ from bot.offers import OfferService
 from bot.reconcile import PaymentReconciler
 from bot.refunds import Refunds
 from bot.server import HttpServer
+from bot.support import SupportDesk
+from bot.topics import GroupTopics
 from bot.vendor_watch import VendorWatch
 from bot.webhooks import VendorEvents
 from bot.worker import Worker
 from handlers import admin_router, customer_router
 from handlers.admin import alert_buttons
+from handlers.support import write_more
 from storage import (
     AdminLog,
     AlertRepo,
     CreditRepo,
     Database,
     FlagRepo,
+    ForumTopicRepo,
     KeyCipher,
     OfferRepo,
     OrderRepo,
     StrayPaymentRepo,
+    SupportMessageRepo,
     UserRepo,
 )
 from storage.cursors import CursorRepo
-from vendors import REGISTRY, VendorContext
+from vendors import REGISTRY, VendorContext, VendorPool
 from vendors.base import Vendor
 
 log = logging.getLogger(__name__)
@@ -88,6 +95,9 @@ class Storefront:
                 commands = [
                     BotCommand(command="start", description=self.i18n.gettext("Open the catalog")),
                     BotCommand(command="orders", description=self.i18n.gettext("My orders")),
+                    BotCommand(
+                        command="support", description=self.i18n.gettext("Write to our team")
+                    ),
                     BotCommand(command="language", description=self.i18n.gettext("Language")),
                     BotCommand(command="cancel", description=self.i18n.gettext("Cancel")),
                     BotCommand(
@@ -107,7 +117,9 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     webhook_base = None
     if settings.http_port:  # the server starts last, but simulators need its address now
         webhook_base = f"http://127.0.0.1:{settings.http_port}/webhooks"
-    vendors = await _open_vendors(settings, stack, {offer.vendor for offer in offers}, webhook_base)
+    pool = _vendor_pool(settings, stack, webhook_base)
+    in_use = {offer.vendor for offer in offers} | await OfferRepo(db).imported_vendors()
+    vendors = await pool.open_all(in_use & REGISTRY.keys())
     check_against_vendors(settings.catalog_file, offers, vendors)
     await OfferRepo(db).replace_catalog(offers)
     catalog = Catalog(await OfferRepo(db).active())
@@ -121,7 +133,10 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     bot = _bot(settings)
     stack.push_async_callback(bot.session.close)
     alerts = AlertRepo(db)
-    notifier = Notifier(bot, i18n, users, settings.admin_chat_id, alerts)
+    topics = None
+    if settings.admin_chat_id is not None:  # its forum topics, if it has them
+        topics = GroupTopics(bot, ForumTopicRepo(db), i18n, settings.admin_chat_id)
+    notifier = Notifier(bot, i18n, users, settings.admin_chat_id, alerts, topics)
     sender = None
     if settings.admin_chat_id is not None:
         sender = AlertSender(
@@ -131,9 +146,19 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
             settings.admin_chat_id,
             buttons=alert_buttons,
             interval=settings.alert_interval_seconds,
+            topics=topics,
         )
         notifier.on_alert(sender.wake)
     offer_service = OfferService(vendors, ttl=settings.offer_cache_seconds)
+    catalog_desk = CatalogDesk(
+        OfferRepo(db),
+        catalog,
+        AdminLog(db),
+        offer_service,
+        Importer(pool, settings),
+        vendors,
+        settings,
+    )
     strays = StrayPaymentRepo(db)
     fulfillment = Fulfillment(
         orders,
@@ -169,7 +194,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         chores=(
             VendorWatch(vendors, notifier, settings.vendor_balance_alert_below).check,
             # another replica's /offer edit reaches this one's snapshot within a round
-            lambda: _reload(catalog, OfferRepo(db)),
+            catalog_desk.reload,
         ),
     )
     if settings.http_port:
@@ -191,18 +216,16 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         credit=credit,
         broadcaster=Broadcaster(bot, users, i18n, rate=settings.broadcast_rate_per_second),
         access=AdminAccess(bot, settings.admin_chat_id, settings.owner_ids),
-        desk=AdminDesk(
-            orders, credit, AdminLog(db), worker, vendors, users, flags, OfferRepo(db), catalog
-        ),
+        desk=AdminDesk(orders, credit, AdminLog(db), worker, vendors, users, flags),
+        catalog_desk=catalog_desk,
         worker=worker,
         notifier=notifier,
+        support=SupportDesk(
+            bot, topics, SupportMessageRepo(db), orders, notifier, write_more=write_more
+        ),
         settings=settings,
     )
     return Storefront(bot, dispatcher, worker, i18n, vendors, sender)
-
-
-async def _reload(catalog: Catalog, offers: OfferRepo) -> None:
-    catalog.replace(await offers.active())
 
 
 def _bot(settings: Settings) -> Bot:
@@ -223,14 +246,15 @@ def _bot(settings: Settings) -> Bot:
     )
 
 
-async def _open_vendors(
-    settings: Settings, stack: AsyncExitStack, names: set[str], webhook_base: str | None
-) -> dict[str, Vendor]:
-    context = VendorContext(
-        sandbox=settings.sandbox,
-        timeout=settings.vendor_timeout_seconds,
-        rate_per_second=settings.vendor_rate_per_second,
-        stack=stack,
-        webhook_base=webhook_base,
+def _vendor_pool(
+    settings: CatalogSettings, stack: AsyncExitStack, webhook_base: str | None = None
+) -> VendorPool:
+    return VendorPool(
+        VendorContext(
+            sandbox=settings.sandbox,
+            timeout=settings.vendor_timeout_seconds,
+            rate_per_second=settings.vendor_rate_per_second,
+            stack=stack,
+            webhook_base=webhook_base,
+        )
     )
-    return {name: await REGISTRY[name](context) for name in sorted(names)}

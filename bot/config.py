@@ -5,8 +5,9 @@ The variable names are a public interface documented in the README: keep them st
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -19,9 +20,55 @@ class ConfigError(Exception):
     """A configuration problem explained in one line, for the person starting the bot."""
 
 
-class Settings(BaseSettings):
+# What a Star earns a seller in each vendor currency (Telegram pays out about $0.013 a
+# Star), approximate at the end of 2026: owners set STARS_PER_CURRENCY to their own rates.
+DEFAULT_STARS_PER_CURRENCY = {"USD": 77.0, "EUR": 83.0, "KZT": 0.15}
+
+
+class CatalogSettings(BaseSettings):
+    """What building the catalog needs (also `python -m bot.catalog`, without a bot token)."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    catalog_file: Path = Path("catalog.toml")
+    # Run every vendor against its built-in simulator (vendors without credentials always do).
+    sandbox: bool = False
+    vendor_timeout_seconds: float = Field(default=10.0, gt=0)
+    vendor_rate_per_second: float = Field(default=25.0, gt=0)
+    # Vendor prices in Stars: "EUR=83,USD=77" (or JSON); for margins and suggested prices.
+    stars_per_currency: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_STARS_PER_CURRENCY)
+    )
+    # An imported offer's suggested price: vendor price in Stars × this.
+    price_markup: float = Field(default=1.25, ge=1)
+    # An imported offer's max_vendor_price: today's vendor price × (1 + this).
+    import_cost_headroom: float = Field(default=0.10, ge=0)
+
+    @field_validator("stars_per_currency", mode="before")
+    @classmethod
+    def _rates(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("{"):
+                return json.loads(text)
+            pairs = (part.split("=", 1) for part in text.replace(" ", "").split(",") if part)
+            return {code.upper(): float(rate) for code, rate in pairs}
+        return value
+
+    @field_validator("stars_per_currency")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(rate <= 0 for rate in value.values()):
+            raise ValueError("every rate must be above 0")
+        return {code.upper(): rate for code, rate in value.items()}
+
+    def in_stars(self, amount: float, currency: str | None) -> float | None:
+        """A vendor amount in Stars, or None when the currency's rate is not configured."""
+        rate = self.stars_per_currency.get((currency or "").upper())
+        return None if rate is None else amount * rate
+
+
+class Settings(CatalogSettings):
     bot_token: SecretStr
     telegram_api_url: str = OFFICIAL_API
     # Telegram's test environment: a separate account and bot, where Stars cost nothing.
@@ -42,7 +89,6 @@ class Settings(BaseSettings):
     # the admin group's other administrators are operators (read, retry).
     owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     database_path: Path = Path("data/storefront.sqlite3")
-    catalog_file: Path = Path("catalog.toml")
     locales_dir: Path = PROJECT_ROOT / "locales"
     default_locale: str = "en"
 
@@ -50,15 +96,10 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)
 
-    # Run every vendor against its built-in simulator (vendors without credentials always do).
-    sandbox: bool = False
-
     # Keys are encrypted at rest with this Fernet key; generated next to the database if unset.
     keys_encryption_key: SecretStr | None = None
 
     offer_cache_seconds: float = Field(default=20.0, ge=0)
-    vendor_timeout_seconds: float = Field(default=10.0, gt=0)
-    vendor_rate_per_second: float = Field(default=25.0, gt=0)
     poll_min_seconds: float = Field(default=0.5, gt=0)
     poll_max_seconds: float = Field(default=5.0, gt=0)
     worker_idle_seconds: float = Field(default=2.0, gt=0)
@@ -92,9 +133,20 @@ class Settings(BaseSettings):
         return value
 
 
+S = TypeVar("S", bound=BaseSettings)
+
+
 def load_settings() -> Settings:
+    return _load(Settings)
+
+
+def load_catalog_settings() -> CatalogSettings:
+    return _load(CatalogSettings)
+
+
+def _load(kind: type[S]) -> S:
     try:
-        return Settings()  # values come from the environment
+        return kind()  # values come from the environment
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(part) for part in first["loc"]).upper()

@@ -17,13 +17,15 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.media_group import MediaGroupBuilder
 from babel.support import LazyProxy
 
 from bot.i18n import pick_locale
 from bot.texts import field_label, short_id, stars
+from bot.topics import ALERTS, ORDERS, GroupTopics
 from storage.alerts import AlertRepo
-from storage.models import Key, Order
+from storage.models import Key, Order, OrderState
 from storage.users import UserRepo
 
 log = logging.getLogger(__name__)
@@ -43,12 +45,14 @@ class Notifier:
         users: UserRepo,
         admin_chat_id: int | None = None,
         alerts: AlertRepo | None = None,
+        topics: GroupTopics | None = None,
     ) -> None:
         self._bot = bot
         self._i18n = i18n
         self._users = users
         self._admin_chat_id = admin_chat_id
         self._alerts = alerts
+        self._topics = topics  # the sales feed exists only in a forum admin group
         self._wake_sender: Callable[[], None] | None = None
 
     def on_alert(self, wake: Callable[[], None]) -> None:
@@ -64,8 +68,12 @@ class Notifier:
 
     async def send_keys(self, order: Order, keys: Sequence[Key]) -> None:
         """All of an order's keys together: text keys in one message (each copyable),
-        image keys as photos (an album when there are several), the caption naming it."""
-        await self._keys(order, keys, order.chat_id, order.user_id)
+        image keys as photos (an album when there are several), the caption naming it.
+        A fulfilled order's delivery also goes to the admins' sales feed (never the key)."""
+        try:
+            await self._keys(order, keys, order.chat_id, order.user_id)
+        finally:
+            await self._delivered(order)
 
     async def show_keys_to(self, chat_id: int, order: Order, keys: Sequence[Key]) -> None:
         """An admin asked to see an order's keys (in the shop's language)."""
@@ -128,6 +136,12 @@ class Notifier:
         await self._bot.send_media_group(chat_id, media)
 
     async def topped_up(self, order: Order) -> None:
+        try:
+            await self._top_up_notice(order)
+        finally:
+            await self._delivered(order)
+
+    async def _top_up_notice(self, order: Order) -> None:
         async with self.speaking_to(order.user_id):
             details = ", ".join(
                 f"{field_label(name)} {html.escape(value)}"
@@ -141,6 +155,12 @@ class Notifier:
             )
 
     async def refunded(self, order: Order) -> None:
+        try:
+            await self._refund_notice(order)
+        finally:
+            await self._feed(order, __("↩️ #{id} refunded: {title} ×{units}, {stars} — user {user}"))
+
+    async def _refund_notice(self, order: Order) -> None:
         async with self.speaking_to(order.user_id):
             reason = (order.failure_reason or "").partition(":")[0]
             title = html.escape(order.title)
@@ -203,10 +223,43 @@ class Notifier:
         async with self.speaking_to(None):
             text = str(template).format(**values)
         log.warning("admin alert: %s", text)
+        await self._store(text, order_id, ALERTS)
+
+    async def _delivered(self, order: Order) -> None:
+        if order.state is OrderState.FULFILLED:  # not a customer asking to see a key again
+            await self._feed(
+                order, __("🧾 #{id} delivered: {title} ×{units}, {stars} — user {user}")
+            )
+
+    async def _feed(self, order: Order, template: LazyProxy) -> None:
+        """A line of the sales feed, in the admin group's Orders topic (forums only)."""
+        if self._topics is None:
+            return
+        try:
+            if not await self._topics.is_forum():
+                return
+        except Exception:  # the feed must never break the order flow
+            log.exception("could not tell whether the admin group has topics")
+            return
+        async with self.speaking_to(None):
+            text = str(template).format(
+                id=short_id(order),
+                title=order.title,
+                units=order.quantity if order.delivered_units is None else order.delivered_units,
+                stars=stars(order.price_stars),
+                user=order.user_id,
+            )
+        await self._store(text, order.id, ORDERS)
+
+    async def _store(self, text: str, order_id: str | None, topic: str) -> None:
+        """Kept for `bot.alerts.AlertSender`, which posts at Telegram's pace."""
         if self._admin_chat_id is None or self._alerts is None:
             return
         try:
-            await self._alerts.add(text, order_id)
+            if topic == ALERTS:
+                await self._alerts.add(text, order_id, topic)
+            else:  # a repeated delivery step must not repeat the line
+                await self._alerts.add_once(text, order_id, topic)
         except Exception:  # an alert must never break the order flow that raised it
             log.exception("could not store an admin alert")
             return

@@ -78,6 +78,12 @@ class OfferService:
             return LiveOffer(offer, None, Availability.UNKNOWN)
         return _judge(offer, value)
 
+    def last_seen(self, offer: Offer) -> VendorOffer | None:
+        """What the vendor last said about `offer`, however old, without asking (e.g. its
+        cover for an inline result, where a vendor call per keystroke would be too slow)."""
+        cached = self._cache.get((offer.vendor, offer.vendor_offer_id))
+        return cached.value if cached else None
+
     async def refresh(self, vendor: str, offer_ids: Iterable[str]) -> None:
         """A vendor said these changed (a webhook): ask again now, for the next customer."""
         for offer_id in offer_ids:

@@ -10,12 +10,14 @@ from handlers import (
     admin,
     catalog,
     fallback,
+    inline,
     language,
     orders,
     payments,
     policies,
     purchase,
     search,
+    support,
 )
 
 
@@ -31,12 +33,14 @@ def customer_router() -> Router:
     root.callback_query.filter(F.message.chat.type == "private")
     root.include_routers(
         payments.router(),
+        support.router(),  # before the rest: in support mode, messages go to the team
         catalog.router(),
         purchase.router(),
         orders.router(),
         language.router(),
         policies.router(),
         search.router(),
+        inline.router(),  # inline queries (`@bot elden`) come from any chat
         fallback.router(),
     )
     return root

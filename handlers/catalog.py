@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.catalog import Catalog
@@ -48,8 +49,10 @@ async def start(
     if argument.startswith(DEEP_LINK_PREFIX):
         offer = catalog.offer(argument.removeprefix(DEEP_LINK_PREFIX))
         if offer is not None:
-            text, markup = await offer_view(catalog, await offers.live(offer))
-            await message.answer(text, reply_markup=markup)
+            card = offer_view(catalog, await offers.live(offer))
+            await message.answer(
+                card.text, reply_markup=card.markup, link_preview_options=card.cover
+            )
             return
         await message.answer(_("This offer is not sold any more. Here is what we have:"))
     await message.answer(menu_text(), reply_markup=keyboards.main_menu(catalog.categories, 0))
@@ -82,13 +85,20 @@ async def show_offer(
         await query.answer(_("This offer is not sold any more."), show_alert=True)
         return
     live = await offers.live(offer, fresh=callback_data.refresh)
-    text, markup = await offer_view(catalog, live, callback_data.qty)
-    await edit_or_send(query, text, markup)
+    card = offer_view(catalog, live, callback_data.qty)
+    await edit_or_send(query, card.text, card.markup, card.cover)
 
 
-async def offer_view(
-    catalog: Catalog, live: LiveOffer, qty: int = 1
-) -> tuple[str, InlineKeyboardMarkup]:
+@dataclass(frozen=True)
+class OfferCard:
+    text: str
+    markup: InlineKeyboardMarkup
+    # the product's cover as the link preview above the text: the card stays a text
+    # message, so every screen after it is an edit in place, as before
+    cover: LinkPreviewOptions
+
+
+def offer_view(catalog: Catalog, live: LiveOffer, qty: int = 1) -> OfferCard:
     offer = live.offer
     availability = {
         Availability.AVAILABLE: _("✅ In stock"),
@@ -109,7 +119,13 @@ async def offer_view(
     can_buy = live.availability is Availability.AVAILABLE
     qty = min(max(qty, 1), live.max_units)  # a forged or stale quantity is clamped
     markup = keyboards.offer_card(offer, catalog.category_of(offer), can_buy, qty, live.max_units)
-    return "\n".join(lines), markup
+    image = live.vendor.image_url if live.vendor is not None else None
+    cover = (
+        LinkPreviewOptions(url=image, prefer_large_media=True, show_above_text=True)
+        if image
+        else LinkPreviewOptions(is_disabled=True)
+    )
+    return OfferCard("\n".join(lines), markup, cover)
 
 
 __all__ = ["offer_view", "router"]

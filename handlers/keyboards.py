@@ -23,6 +23,7 @@ from handlers.callbacks import (
     OrderCb,
     OrdersCb,
 )
+from handlers.support import support_button
 from storage.models import Offer, Order
 
 PAGE_SIZE = 8
@@ -79,6 +80,7 @@ def main_menu(categories: Sequence[Category], page: int) -> InlineKeyboardMarkup
         InlineKeyboardButton(text=_("🧾 My orders"), callback_data=OrdersCb().pack()),
         InlineKeyboardButton(text=_("🌐 Language"), callback_data=LanguageMenuCb().pack()),
     )
+    builder.row(support_button())
     return builder.as_markup()
 
 

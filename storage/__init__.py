@@ -10,6 +10,7 @@ from storage.offers import OfferRepo
 from storage.orders import OrderRepo, TransitionError
 from storage.payments import StrayPayment, StrayPaymentRepo
 from storage.secrets import KeyCipher
+from storage.support import ForumTopicRepo, SupportMessageRepo
 from storage.users import UserRepo
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "CreditRepo",
     "Database",
     "FlagRepo",
+    "ForumTopicRepo",
     "Key",
     "KeyCipher",
     "Offer",
@@ -30,6 +32,7 @@ __all__ = [
     "OrderState",
     "StrayPayment",
     "StrayPaymentRepo",
+    "SupportMessageRepo",
     "TransitionError",
     "UserRepo",
 ]

@@ -1,4 +1,5 @@
-"""The catalog table: synchronised from the catalog file at start, read as a snapshot."""
+"""The catalog table: offers the catalog file seeds at start, plus offers owners imported
+from the vendors' product lists; read as a snapshot, with admins' edits applied."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ class OfferRepo:
 
     async def replace_catalog(self, offers: Sequence[Offer]) -> None:
         """Make the file's offers the active catalog; offers no longer listed are deactivated
-        (kept, so that their old orders still show a title)."""
+        (kept, so that their old orders still show a title). Imported offers stay, unless
+        the file now lists the same sku: then the file's entry wins."""
         now = time.time()
         async with self._db.transaction() as tx:
-            await tx.execute("UPDATE offers SET active = 0, updated_at = ?", (now,))
+            await tx.execute(
+                "UPDATE offers SET active = 0, updated_at = ? WHERE imported_by IS NULL", (now,)
+            )
             await tx.executemany(
                 "INSERT INTO offers (sku, vendor, vendor_offer_id, title, category, price_stars,"
                 " max_vendor_price, field_patterns, description, max_quantity, key_type,"
@@ -32,7 +36,7 @@ class OfferRepo:
                 " field_patterns = excluded.field_patterns, description = excluded.description,"
                 " max_quantity = excluded.max_quantity, key_type = excluded.key_type,"
                 " kinguin_offer_id = excluded.kinguin_offer_id,"
-                " position = excluded.position,"
+                " position = excluded.position, imported_by = NULL, imported_at = NULL,"
                 " active = 1, updated_at = excluded.updated_at",
                 (
                     (
@@ -69,7 +73,7 @@ class OfferRepo:
             " COALESCE(e.max_quantity, o.max_quantity) AS max_quantity,"
             " o.key_type, o.kinguin_offer_id, COALESCE(e.active, 1) AS enabled"
             " FROM offers o LEFT JOIN offer_edits e ON e.sku = o.sku"
-            " WHERE o.active = 1 ORDER BY o.position"
+            " WHERE o.active = 1 ORDER BY COALESCE(o.imported_at, 0), o.position"
         )
         listing = []
         for row in rows:
@@ -78,6 +82,44 @@ class OfferRepo:
             offer = Offer.model_validate(data | {"patterns": json.loads(row["patterns"])})
             listing.append((offer, enabled))
         return listing
+
+    async def add_imported(self, offer: Offer, admin_id: int) -> bool:
+        """Add an offer imported from a vendor; False if its sku is taken."""
+        now = time.time()
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "INSERT INTO offers (sku, vendor, vendor_offer_id, title, category, price_stars,"
+                " max_vendor_price, field_patterns, description, max_quantity, position, active,"
+                " updated_at, imported_by, imported_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?, ?)"
+                " ON CONFLICT (sku) DO NOTHING RETURNING sku",
+                (
+                    offer.sku,
+                    offer.vendor,
+                    offer.vendor_offer_id,
+                    offer.title,
+                    offer.category,
+                    offer.price_stars,
+                    offer.max_vendor_price,
+                    json.dumps(offer.patterns),
+                    offer.description,
+                    offer.max_quantity,
+                    now,
+                    admin_id,
+                    now,
+                ),
+            )
+        return bool(rows)
+
+    async def taken_skus(self) -> set[str]:
+        """Every sku ever used (inactive ones too: their old orders still name them)."""
+        return {row["sku"] for row in await self._db.fetchall("SELECT sku FROM offers")}
+
+    async def imported_vendors(self) -> set[str]:
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT vendor FROM offers WHERE active = 1 AND imported_by IS NOT NULL"
+        )
+        return {row["vendor"] for row in rows}
 
     async def edit(
         self,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from vendors import codegames, g2a, kinguin, kinguin_integration
@@ -30,12 +31,14 @@ class VendorContext:
     rate_per_second: float  # VENDOR_RATE_PER_SECOND, unless the vendor sets its own
     stack: AsyncExitStack  # where a factory registers clean-up (clients, simulators)
     webhook_base: str | None = None  # where a simulator sends webhooks (the bot's server)
+    simulators: list[str] = field(default_factory=list)  # labels of the simulators started
 
     def rate(self, settings: VendorSettings) -> float:
         return settings.rate_per_second or self.rate_per_second
 
     async def start_simulator(self, simulator: Simulator, label: str) -> str:
         url = await simulator.start()
+        self.simulators.append(label)
         self.stack.push_async_callback(simulator.stop)
         log.warning("%s: SANDBOX mode, orders go to the built-in simulator at %s", label, url)
         return url
@@ -49,3 +52,31 @@ REGISTRY: dict[str, VendorFactory] = {
     kinguin.NAME: kinguin.open_vendor,
     kinguin_integration.NAME: kinguin_integration.open_vendor,
 }
+
+
+class VendorPool:
+    """The vendors this process talks to, each opened once on first use. `opened` is the
+    one mapping every service shares, so a vendor opened later (an /import from a vendor
+    the catalog did not use yet) reaches them all."""
+
+    def __init__(self, context: VendorContext) -> None:
+        self.context = context
+        self.opened: dict[str, Vendor] = {}
+        self.simulated: set[str] = set()  # opened against their built-in simulator
+        self._lock = asyncio.Lock()
+
+    async def get(self, name: str) -> Vendor:
+        """The vendor registered as `name` (KeyError for an unknown name)."""
+        factory = REGISTRY[name]
+        async with self._lock:
+            if name not in self.opened:
+                started = len(self.context.simulators)
+                self.opened[name] = await factory(self.context)
+                if len(self.context.simulators) > started:
+                    self.simulated.add(name)
+        return self.opened[name]
+
+    async def open_all(self, names: set[str]) -> dict[str, Vendor]:
+        for name in sorted(names):
+            await self.get(name)
+        return self.opened

@@ -87,6 +87,7 @@ class VendorOffer:
     stock: int | None = None  # units the vendor can sell now, where it says
     release_date: str | None = None  # a pre-order's release date
     image_url: str | None = None
+    category: str | None = None  # the vendor's platform or genre, a catalog category
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,17 @@ class Vendor:
     async def balance(self) -> float | None:
         """The shop's money at the vendor, where the API tells it."""
         return None
+
+    async def find_products(self, query: str, limit: int = 10) -> list[VendorOffer]:
+        """Products matching `query`, for building the catalog. Vendors without a search
+        API find one product by its id."""
+        query = query.strip()
+        if not query or self.check_offer_id(query) is not None:
+            return []
+        try:
+            return [await self.get_offer(query)]
+        except OfferNotFound:
+            return []
 
     def parse_webhook(
         self, headers: Mapping[str, str], body: bytes

@@ -153,6 +153,7 @@ class CodeGamesVendor(Vendor):
             currency=answer.currency,
             delivers_key=answer.isReturnDataForCustomer,
             required_fields=tuple(answer.required),
+            category=answer.productName or None,
         )
 
     async def place_order(self, order: PlaceOrder) -> VendorOrder:

@@ -86,7 +86,7 @@ ALREADY_PAID = "ORD07"
 #   ORD114, ORD121, ORD01, ORD06, PRD01, and any other 4xx on create;
 # - the admins are alerted: AUTH01-AUTH04 (VendorAuthError: orders wait for new
 #   credentials), ORD112 (InsufficientFunds: top up the G2A balance), ORD004 (KeyLost).
-# ORD02 (order not found) depends on the path and is decided in `_classify`.
+# ORD02 (order not found) depends on the path and is decided in `classify_g2a_error`.
 ERRORS: dict[str, type[VendorError]] = {
     # temporary: the worker tries again later
     "ORD03": VendorUnavailable,  # payment not ready yet
@@ -178,6 +178,7 @@ class Product(Payload):
             available=priced and self.qty > 0 and self.available_to_buy is not False,
             stock=self.qty,
             image_url=self.cover_image or self.thumbnail,
+            category=self.platform or next((c.name for c in self.categories if c.name), None),
         )
 
 
@@ -325,7 +326,7 @@ class G2AVendor(Vendor):
         self._http = VendorHttp(
             NAME,
             _root(base_url),
-            classify=_classify,
+            classify=classify_g2a_error,
             sign=sign,
             timeout=timeout,
             rate_per_second=rate_per_second,
@@ -362,6 +363,24 @@ class G2AVendor(Vendor):
                 params[param] = _param(value)
         page = await self._http.get("/v1/products", ProductPage, params=params)
         return page.total, page.docs
+
+    async def find_products(self, query: str, limit: int = 10) -> list[VendorOffer]:
+        """By product id, or by words in the name: the Export API has no name filter, so
+        the first pages of `GET /v1/products` (in stock) are read and matched here."""
+        words = query.casefold().split()
+        if not words or self.check_offer_id(query.strip()) is None:
+            return await super().find_products(query, limit)
+        found: list[VendorOffer] = []
+        for page in range(1, SEARCH_PAGES + 1):
+            total, products = await self.search_products(page=page, min_qty=1)
+            found += [
+                product.offer()
+                for product in products
+                if all(word in product.name.casefold() for word in words)
+            ]
+            if len(found) >= limit or not products or page * len(products) >= total:
+                break
+        return found[:limit]
 
     # ----------------------------------------------------------------- orders
 
@@ -417,6 +436,8 @@ class G2AVendor(Vendor):
 
 # --------------------------------------------------------------------------- helpers
 
+
+SEARCH_PAGES = 5  # pages of products read to match a name
 
 _FILTERS = {
     "page": "page",
@@ -500,7 +521,7 @@ def decode_key(key: str, is_file: bool) -> Key:
     return Key(kind="image", value=image, mime=mime)
 
 
-def _classify(status: int, body: Any, where: str) -> VendorError | None:
+def classify_g2a_error(status: int, body: Any, where: str) -> VendorError | None:
     """G2A's answer onto our taxonomy (see ERRORS); None: the shared generic mapping."""
     raw = body.get("code") if isinstance(body, dict) else None
     code = str(raw) if raw is not None else None

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 NAME = "kinguin"
 MAX_QTY_PER_OFFER = 9  # seed 001: "The qty limit for one offer is 9"
 KEYS_PAGE = 100
+NAME_SEARCH_MIN = 3  # GET /v1/products refuses shorter names
 _PRODUCT_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
@@ -73,6 +74,7 @@ class Product(Payload):
     releaseDate: str | None = None
     images: Images | None = None
     coverImage: str | None = None  # deprecated, still accepted
+    platform: str | None = None
 
     def offer(self, offer_id: str) -> VendorOffer:
         """The Product Object (products API v1/v2) as the shop sells it: prices in EUR."""
@@ -87,6 +89,7 @@ class Product(Payload):
             stock=self.qty,
             release_date=self.releaseDate if self.isPreorder else None,
             image_url=(cover.url if cover else None) or self.coverImage,
+            category=self.platform,
         )
 
 
@@ -113,6 +116,11 @@ class Order(Payload):
     isPreorder: bool = False
     preorderReleaseDate: str | None = None
     products: list[OrderProduct] = []
+
+
+class ProductSearch(Payload):
+    results: list[Product] = []
+    item_count: int = 0
 
 
 class OrderSearch(Payload):
@@ -212,6 +220,20 @@ class KinguinVendor(Vendor):
         version = "v1" if offer_id.isdigit() else "v2"
         product = await self._http.get(f"/{version}/products/{offer_id}", Product)
         return product.offer(offer_id)
+
+    async def find_products(self, query: str, limit: int = 10) -> list[VendorOffer]:
+        """`GET /v1/products?name=` (at least 3 characters), or one product by its id."""
+        query = query.strip()
+        if self.check_offer_id(query) is None or len(query) < NAME_SEARCH_MIN:
+            return await super().find_products(query, limit)
+        found = await self._http.get(
+            "/v1/products", ProductSearch, params={"name": query, "limit": limit}
+        )
+        return [
+            product.offer(str(product.kinguinId) if product.kinguinId else product.productId or "")
+            for product in found.results
+            if product.kinguinId or product.productId
+        ]
 
     async def place_order(self, order: PlaceOrder) -> VendorOrder:
         if order.quantity > MAX_QTY_PER_OFFER:

@@ -11,7 +11,15 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 
-from handlers.admin.catalog import catalog_command, offer_command
+from handlers.admin.catalog import (
+    CatalogPageCb,
+    ImportCb,
+    catalog_command,
+    catalog_page,
+    import_button,
+    import_command,
+    offer_command,
+)
 from handlers.admin.common import AdminCb, AdminOnly
 from handlers.admin.customers import (
     ban_command,
@@ -41,6 +49,7 @@ from handlers.admin.reports import (
     orders_page,
     stats_command,
 )
+from handlers.admin.support import ToCustomer, answer_customer
 
 __all__ = ["AdminCb", "alert_buttons", "router"]
 
@@ -62,6 +71,9 @@ def router() -> Router:
     r.message.register(stats_command, Command("stats"))
     r.message.register(catalog_command, Command("catalog"))
     r.message.register(offer_command, Command("offer"))
+    r.message.register(import_command, Command("import"))
+    r.callback_query.register(catalog_page, CatalogPageCb.filter())
+    r.callback_query.register(import_button, ImportCb.filter())
     r.message.register(broadcast_command, Command("broadcast"))
     r.callback_query.register(broadcast_button, AdminCb.filter(F.action == "broadcast"))
     r.callback_query.register(orders_page, AdminOrdersCb.filter())
@@ -71,4 +83,5 @@ def router() -> Router:
     r.callback_query.register(open_button, AdminCb.filter(F.action == "open"))
     r.callback_query.register(credit_button, AdminCb.filter(F.action == "credit"))
     r.callback_query.register(confirm_button, AdminCb.filter())
+    r.message.register(answer_customer, ToCustomer())  # last: any other message in a topic
     return r

@@ -17,6 +17,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.admin_desk import AdminDesk, Outcome
 from bot.admins import Role
+from bot.catalog.pricing import margin
+from bot.config import CatalogSettings
 from bot.notify import Notifier
 from bot.texts import short_id, stars, state_label
 from handlers.admin.common import AdminCb, cancel_button, find_order
@@ -25,13 +27,19 @@ from storage.models import Order, OrderState
 # ---------------------------------------------------------------- /order
 
 
-async def order_command(message: Message, command: CommandObject, desk: AdminDesk) -> None:
+async def order_command(
+    message: Message, command: CommandObject, desk: AdminDesk, settings: CatalogSettings
+) -> None:
     order = await find_order(message, command, desk, _("Usage: /order <order id>"))
     if order is not None:
-        await message.answer(await _order_card(desk, order), reply_markup=_order_buttons(order))
+        card = await _order_card(desk, order, settings)
+        await message.answer(card, reply_markup=_order_buttons(order))
 
 
-async def _order_card(desk: AdminDesk, order: Order) -> str:
+async def _order_card(desk: AdminDesk, order: Order, settings: CatalogSettings) -> str:
+    kept = margin(
+        settings, order.price_stars, order.vendor_price * order.quantity, order.vendor_currency
+    )
     lines = [
         _("Order <code>{id}</code> · {state}").format(id=order.id, state=state_label(order.state)),
         _("Customer: <code>{user}</code>").format(user=order.user_id),
@@ -51,6 +59,7 @@ async def _order_card(desk: AdminDesk, order: Order) -> str:
             unit=order.vendor_price,
             limit=order.max_vendor_price,
         ),
+        _("Margin: {margin}").format(margin=kept if kept else _("unknown")),
         _("Vendor order: {ref}").format(ref=html.escape(order.vendor_order_id or "-")),
     ]
     if order.failure_reason:
@@ -73,13 +82,16 @@ def _order_buttons(order: Order) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[row + _order_buttons_row(order.id)])
 
 
-async def open_button(query: CallbackQuery, callback_data: AdminCb, desk: AdminDesk) -> None:
+async def open_button(
+    query: CallbackQuery, callback_data: AdminCb, desk: AdminDesk, settings: CatalogSettings
+) -> None:
     order = await desk.find(callback_data.ref)
     if not isinstance(order, Order) or not isinstance(query.message, Message):
         await query.answer(_("Order not found."), show_alert=True)
         return
     await query.answer()
-    await query.message.answer(await _order_card(desk, order), reply_markup=_order_buttons(order))
+    card = await _order_card(desk, order, settings)
+    await query.message.answer(card, reply_markup=_order_buttons(order))
 
 
 def alert_buttons(order_ids: list[str]) -> InlineKeyboardMarkup:

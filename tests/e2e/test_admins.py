@@ -350,8 +350,10 @@ async def test_offer_edits_reach_customers_and_survive_the_catalog_file(
     mark = await customer.send("/start offer-steam-5")
     card = await tg.wait_for("sendMessage", where=lambda c: c.params["chat_id"] == customer.id)
     assert "450 ⭐" in card.params["text"]
-    mark = await operator.send("/catalog", chat=admins)
-    listing = await reply_in(tg, admins, mark, "Catalog")
+    listing = ""
+    for page in (1, 2, 3):  # ten offers a page
+        mark = await operator.send(f"/catalog {page}", chat=admins)
+        listing += await reply_in(tg, admins, mark, f"Catalog, page {page}")
     assert (
         "⛔ <code>gplay-10</code>" in listing
         and "✅ <code>steam-5</code> · Steam Wallet 5 USD · 450 ⭐" in listing

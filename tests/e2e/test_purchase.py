@@ -220,6 +220,7 @@ async def test_commands_are_registered_in_every_language(tg, shop):
     assert [c["command"] for c in menus["ru"]] == [
         "start",
         "orders",
+        "support",
         "language",
         "cancel",
         "paysupport",

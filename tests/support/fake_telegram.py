@@ -267,6 +267,8 @@ class FakeTelegram:
         self.blocked: set[ChatId] = set()  # users who blocked the bot (see block())
         self.inline_queries: dict[str, Json] = {}  # pushed inline queries by id
         self.inline_answers: dict[str, Json] = {}  # answerInlineQuery params by query id
+        # Messages users sent (update payloads) by (chat id, message id): copyMessage source.
+        self.user_messages: dict[tuple[ChatId, int], Json] = {}
         self.allowed_updates: list[str] | None = None
         self.dropped_updates: list[Json] = []  # filtered out by the bot's allowed_updates
         self._pending: list[Json] = []
@@ -297,6 +299,7 @@ class FakeTelegram:
             "getChatMember": self._get_chat_member,
             "getChatAdministrators": self._get_chat_administrators,
             "createForumTopic": self._create_forum_topic,
+            "getChat": self._get_chat,
             "answerInlineQuery": self._answer_inline_query,
         }
         self.star_transactions: list[Json] = []  # the bot's Star ledger, oldest first
@@ -666,7 +669,8 @@ class FakeTelegram:
         return self._create(params, "invoice", None, invoice=invoice).to_dict()
 
     def _copy_message(self, params: Json) -> Json:
-        source = self.messages.get((self._chat_id(params["from_chat_id"]), params["message_id"]))
+        key = (self._chat_id(params["from_chat_id"]), params["message_id"])
+        source = self.messages.get(key) or self._user_message(key)
         copy = self._create(params, "copy", _CAPTION_KEYS)  # unknown source: empty copy
         if source is not None:
             keep_text = source.kind == "text" or "caption" not in params
@@ -674,6 +678,22 @@ class FakeTelegram:
             if keep_text:
                 copy.text, copy.entities = source.text, source.entities
         return {"message_id": copy.message_id}
+
+    def _user_message(self, key: tuple[ChatId, int]) -> SentMessage | None:
+        """A message a user sent, as copyMessage sees it (text, or a photo and caption)."""
+        sent = self.user_messages.get(key)
+        if sent is None:
+            return None
+        photo = sent.get("photo")
+        return SentMessage(
+            chat=sent["chat"],
+            message_id=sent["message_id"],
+            kind="photo" if photo else "text",
+            date=sent["date"],
+            text=sent.get("text", sent.get("caption")),
+            entities=sent.get("entities") or sent.get("caption_entities") or [],
+            file=self.files[photo[-1]["file_id"]] if photo else None,
+        )
 
     def _create(
         self, params: Json, kind: str, text_keys: tuple[str, str] | None, **extra: Any
@@ -820,6 +840,19 @@ class FakeTelegram:
         if customer is not None:
             return customer.as_dict()
         return {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+
+    def _get_chat(self, params: Json) -> Json:
+        """ChatFullInfo: the chat as in updates (``is_forum`` for a forum group)."""
+        chat_id = self._chat_id(params["chat_id"])
+        if chat_id > 0 and chat_id not in self.users:
+            raise ApiError("Bad Request: chat not found")
+        gifts = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription")
+        accepted = dict.fromkeys((*gifts, "gifts_from_channels"), False)
+        return self.chat(chat_id) | {
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": accepted,
+        }
 
     def _create_forum_topic(self, params: Json) -> Json:
         group = self.groups.get(self._chat_id(params["chat_id"]))
@@ -1262,6 +1295,7 @@ class FakeUser:
         }
         if "successful_payment" not in content:
             self.sent.append(message)
+            self.tg.user_messages[(chat_id, message["message_id"])] = message
             if chat is None:
                 self.tg.unblock(self.id)  # writing to the bot again unblocks it
         return message

@@ -39,8 +39,8 @@ from vendors.g2a import (
     PaidOrder,
     Product,
     ProductPage,
-    _classify,
     _param,
+    classify_g2a_error,
     decode_key,
     open_vendor,
 )
@@ -574,13 +574,13 @@ def test_file_keys():
     ],
 )
 def test_classify(status, body, where, error, code):
-    classified = _classify(status, body, where)
+    classified = classify_g2a_error(status, body, where)
     assert type(classified) is error and classified.code == code
 
 
 def test_classify_leaves_generic_cases_to_the_shared_layer():
-    assert _classify(503, None, "g2a GET /v1/products") is None
-    limited = _classify(429, {"code": "BR03"}, "g2a GET /v1/products")
+    assert classify_g2a_error(503, None, "g2a GET /v1/products") is None
+    limited = classify_g2a_error(429, {"code": "BR03"}, "g2a GET /v1/products")
     assert isinstance(limited, RateLimited) and limited.retry_after is None
 
 

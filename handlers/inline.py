@@ -1,0 +1,72 @@
+"""Inline mode: `@shopbot elden` in any chat lists matching offers; each result posts a
+short card whose button opens the offer in the bot by deep link (`?start=offer-<sku>`)."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import Bot, Router
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQuery,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+)
+from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.i18n import gettext as _
+
+from bot.catalog import Catalog
+from bot.offers import OfferService
+from bot.texts import stars
+from handlers.catalog import DEEP_LINK_PREFIX
+from storage.models import Offer
+
+PAGE = 20  # results per answer; Telegram asks for the next page with `offset`
+CACHE_SECONDS = 30
+
+
+def router() -> Router:
+    r = Router(name="inline")
+    r.inline_query.register(inline_offers)
+    return r
+
+
+async def inline_offers(
+    inline_query: InlineQuery, bot: Bot, catalog: Catalog, offers: OfferService
+) -> None:
+    words = inline_query.query.strip()[:100]
+    offset = int(inline_query.offset) if inline_query.offset.isdigit() else 0
+    found = (
+        catalog.search(words, limit=PAGE, offset=offset)
+        if words
+        else catalog.offers(limit=PAGE, offset=offset)
+    )
+    results = [await _result(bot, offer, offers) for offer in found]
+    await inline_query.answer(
+        results,  # type: ignore[arg-type]
+        cache_time=CACHE_SECONDS,
+        is_personal=True,  # texts are in the asker's language
+        next_offset=str(offset + PAGE) if len(found) == PAGE else "",
+        button=InlineQueryResultsButton(text=_("🛍 Open the shop"), start_parameter="inline"),
+    )
+
+
+async def _result(bot: Bot, offer: Offer, offers: OfferService) -> InlineQueryResultArticle:
+    link = await create_start_link(bot, DEEP_LINK_PREFIX + offer.sku)  # getMe is cached
+    price = stars(offer.price_stars)
+    seen = offers.last_seen(offer)
+    return InlineQueryResultArticle(
+        id=offer.sku,
+        title=offer.title,
+        description=f"{price} · {offer.category}",
+        thumbnail_url=seen.image_url if seen and seen.image_url else None,
+        input_message_content=InputTextMessageContent(
+            message_text=f"<b>{html.escape(offer.title)}</b>\n{price}"
+            + (f"\n{html.escape(offer.description)}" if offer.description else ""),
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text=_("🛒 Open in the shop"), url=link)]]
+        ),
+    )
