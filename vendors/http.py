@@ -83,6 +83,7 @@ class VendorHttp:
         classify: Classifier,
         headers: Mapping[str, str] | None = None,
         sign: Callable[[], Mapping[str, str]] | None = None,
+        auth: httpx.Auth | None = None,  # e.g. OAuth bearer tokens (vendors.g2a_import)
         timeout: float = 10.0,
         rate_per_second: float = 10.0,
         attempts: int = 3,
@@ -94,6 +95,7 @@ class VendorHttp:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers=dict(headers or {}),
+            auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
         )
         self._limiter = AsyncLimiter(rate_per_second, 1.0)

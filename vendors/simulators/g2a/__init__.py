@@ -1,4 +1,6 @@
-"""G2A simulator, buying half: the Export API (products, orders, payment, keys).
+"""G2A simulator: the Export API (buying: products, orders, payment, keys) and, on the same
+server, the Import API (selling: token, offers and their jobs, inventory, price
+simulations, bestsellers; see ``import_api``, steered through ``G2ASimulator.imports``).
 
 The real Export API lives at ``https://api.g2a.com/v1/...``; this server serves the same
 ``/v1/...`` paths at its root. With SANDBOX=1 the bot runs it in-process; tests run it
@@ -46,7 +48,10 @@ or ``fail_next("/pay/", ...)`` hit ``/v1/order/key/{id}`` and ``/v1/order/pay/{i
 (the same rule serves ``calls()`` and ``set_method_forbidden``).
 
 Modules: ``catalog`` (products, key PNGs), ``orders``, ``auth`` (the three schemes),
-``wire`` (error codes, request body, query parameters) and ``server``.
+``wire`` (error codes, request body, query parameters) and ``server``; the Import API's
+``import_api`` (routes, handlers, steering), ``import_auth`` (``GET /token`` and bearer
+tokens), ``import_state`` (tokens, offers, jobs), ``import_market`` (price simulations,
+bestsellers) and ``import_wire`` (its codes, bodies and paging).
 """
 
 from vendors.simulators.base import Clock
@@ -58,6 +63,28 @@ from vendors.simulators.g2a.catalog import (
     KeyKind,
     SimProduct,
     png_for_key,
+)
+from vendors.simulators.g2a.import_api import ImportApi
+from vendors.simulators.g2a.import_auth import TokenCredentials
+from vendors.simulators.g2a.import_market import BUSINESS_DISCOUNT, DEFAULT_COMMISSIONS
+from vendors.simulators.g2a.import_state import (
+    DEFAULT_TOKEN_TTL,
+    JobOutcome,
+    SimJob,
+    SimOffer,
+)
+from vendors.simulators.g2a.import_wire import (
+    COLLECTION_NOT_FOUND,
+    IMPORT_PREFIX,
+    INVENTORY_NOT_ALLOWED,
+    JOB_NOT_FOUND,
+    OFFER_EXISTS,
+    OFFER_NOT_EDITABLE,
+    OFFER_NOT_FOUND,
+    OFFER_TYPES,
+    TOKEN_PATHS,
+    JobStatus,
+    OfferType,
 )
 from vendors.simulators.g2a.orders import OrderStatus, SimOrder
 from vendors.simulators.g2a.server import (
@@ -85,13 +112,24 @@ from vendors.simulators.g2a.wire import (
 __all__ = [
     "ALREADY_PAID",
     "BAD_REQUEST",
+    "BUSINESS_DISCOUNT",
+    "COLLECTION_NOT_FOUND",
     "DATETIME_FORMAT",
     "DEFAULT_BALANCE",
+    "DEFAULT_COMMISSIONS",
     "DEFAULT_PAY_DEADLINE",
     "DEFAULT_PRODUCTS",
+    "DEFAULT_TOKEN_TTL",
     "EXPORT_PREFIX",
     "FIRST_ORDER_ID",
+    "IMPORT_PREFIX",
+    "INVENTORY_NOT_ALLOWED",
+    "JOB_NOT_FOUND",
     "MAX_PAGE",
+    "OFFER_EXISTS",
+    "OFFER_NOT_EDITABLE",
+    "OFFER_NOT_FOUND",
+    "OFFER_TYPES",
     "OUT_OF_STOCK",
     "PAGE_SIZE",
     "PAY_ERRORS",
@@ -100,14 +138,22 @@ __all__ = [
     "RATE_LIMITED",
     "ROUTE_NOT_FOUND",
     "TIMESTAMP_TOLERANCE",
+    "TOKEN_PATHS",
     "Clock",
     "CreateOrderRequest",
     "G2ASimulator",
+    "ImportApi",
+    "JobOutcome",
+    "JobStatus",
     "KeyKind",
+    "OfferType",
     "OrderStatus",
     "PayErrorCode",
+    "SimJob",
+    "SimOffer",
     "SimOrder",
     "SimProduct",
+    "TokenCredentials",
     "format_datetime",
     "png_for_key",
     "sha256_hex",

@@ -20,6 +20,9 @@ from vendors.simulators.g2a.catalog import (
     listing_filter,
     png_for_key,
 )
+from vendors.simulators.g2a.import_api import ImportApi
+from vendors.simulators.g2a.import_auth import TokenCredentials
+from vendors.simulators.g2a.import_state import DEFAULT_TOKEN_TTL
 from vendors.simulators.g2a.orders import SimOrder
 from vendors.simulators.g2a.wire import (
     ALREADY_PAID,
@@ -47,7 +50,8 @@ FIRST_ORDER_ID = 20_000_000_001
 
 
 class G2ASimulator(SimulatorServer):
-    """HTTP server implementing G2A's Export API (an Import API can be added beside it)."""
+    """HTTP server implementing G2A's Export API and, beside it, the Import API
+    (``imports``: its state and steering, see ``import_api``)."""
 
     name = "g2a"
 
@@ -58,6 +62,9 @@ class G2ASimulator(SimulatorServer):
         api_hash: str | None = None,
         api_key: str | None = None,
         email: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        token_ttl: float = DEFAULT_TOKEN_TTL,
         clock: Clock = time.time,
         balance: float = DEFAULT_BALANCE,
         pay_deadline_seconds: float = DEFAULT_PAY_DEADLINE,
@@ -85,12 +92,14 @@ class G2ASimulator(SimulatorServer):
         self._rate_limited = 0
         self._ip_blocked = False
         self._forbidden: set[str] = set()
+        credentials = TokenCredentials(api_hash, api_key, email, client_id, client_secret)
+        self.imports = ImportApi(self.products, clock, credentials, token_ttl=token_ttl)
 
     # ----------------------------------------------------------------- wiring
 
     def routes(self, app: web.Application) -> None:
         self.export_routes(app)
-        # An Import API simulator would register its routes here, before the catch-all.
+        self.imports.routes(app, self.endpoint)
         app.router.add_route("*", "/{tail:.*}", self.endpoint(self._route_not_found))
 
     def export_routes(self, app: web.Application) -> None:
@@ -107,7 +116,10 @@ class G2ASimulator(SimulatorServer):
         if self._rate_limited > 0:
             self._rate_limited -= 1
             return error(429, RATE_LIMITED, "Too many requests to the API")
-        refused = self._export_auth_error(request)
+        if self.imports.serves(request.path):
+            refused = self.imports.auth_error(request)
+        else:
+            refused = self._export_auth_error(request)
         if refused is not None:
             return refused
         if self._ip_blocked:
