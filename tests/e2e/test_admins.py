@@ -122,7 +122,26 @@ async def test_vendors_shows_health_and_balance(tg, admins, shop, orders, kingui
     assert "codegames" in text and "g2a" in text and f"{kinguin.balance:.2f}" in text
 
 
-@pytest.mark.parametrize("command", ["/order 1234", "/refund 1234", "/credit 1 5 x", "/vendors"])
+EVERY_COMMAND = [
+    "/order 1234",
+    "/orders",
+    "/refund 1234",
+    "/retry 1234",
+    "/credit 1 5 x",
+    "/vendors",
+    "/stats",
+    "/export",
+    "/user 1",
+    "/ban 1",
+    "/maintenance on",
+    "/broadcast hello",
+    "/catalog",
+    "/offer steam-5 price 1",
+    "/import kinguin elden",
+]
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND)
 async def test_intruders_change_nothing_and_learn_nothing(tg, admins, shop, orders, command):
     outsider_group = tg.group(-100777, "Another group")
     outsider_group.set_member(tg.user(OWNER), "creator")
@@ -142,6 +161,9 @@ async def test_intruders_change_nothing_and_learn_nothing(tg, admins, shop, orde
         for c in tg.calls_of("sendMessage", private.id)
     )
     assert await AdminLog(orders._db).for_target("1") == []
+    assert (await orders._db.fetchone("SELECT COUNT(*) FROM admin_actions"))[0] == 0
+    assert (await orders._db.fetchone("SELECT COUNT(*) FROM offer_edits"))[0] == 0
+    assert (await orders._db.fetchone("SELECT COUNT(*) FROM shop_flags"))[0] == 0
 
 
 async def test_forged_admin_buttons_are_refused(tg, admins, shop, orders, kinguin):
@@ -159,7 +181,11 @@ async def test_forged_admin_buttons_are_refused(tg, admins, shop, orders, kingui
     mark = await customer_in_private.send("/start")
     await tg.wait_for("sendMessage", since=mark)
     await customer_in_private.press_data(f"adm:refund:{order_id}")  # from a private chat
+    await member.press_data("adi:kinguin:2002", message_id=message.message_id, chat=admins)
+    await customer_in_private.press_data("adi:kinguin:2002")  # an import, forged
     await asyncio.sleep(0.5)
+    imported = "SELECT COUNT(*) FROM offers WHERE imported_by IS NOT NULL"
+    assert (await orders._db.fetchone(imported))[0] == 0
     assert (await orders.get(order_id)).state is OrderState.PROCESSING
     assert await AdminLog(orders._db).for_target(order_id) == []
 
