@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
+from aiohttp import web
 
 from bot.admin_desk import AdminDesk
 from bot.admins import AdminAccess
@@ -26,6 +28,7 @@ from bot.catalog.importer import Importer
 from bot.checkout import Checkout
 from bot.config import OFFICIAL_API, CatalogSettings, Settings
 from bot.fulfillment import Fulfillment
+from bot.g2a.auth import DropshippingAuth
 from bot.i18n import UserLanguageMiddleware, load_i18n
 from bot.notify import Notifier
 from bot.offers import OfferService
@@ -199,7 +202,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     )
     if settings.http_port:
         events = VendorEvents(vendors, orders, offer_service, worker)
-        server = HttpServer(events, db, worker, vendors)
+        server = HttpServer(events, db, worker, vendors, routes=_dropshipping(settings))
         await server.start(settings.http_host, settings.http_port)
         stack.push_async_callback(server.stop)
     credit = CreditRepo(db)
@@ -244,6 +247,14 @@ def _bot(settings: Settings) -> Bot:
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+
+
+def _dropshipping(settings: Settings) -> list[Callable[[web.Application], None]]:
+    """G2A's dropshipping endpoints, when the owner issued G2A its credentials."""
+    client_id, secret = settings.g2a_dropshipping_client_id, settings.g2a_dropshipping_client_secret
+    if not (client_id and secret):
+        return []
+    return [DropshippingAuth(client_id, secret.get_secret_value()).routes]
 
 
 def _vendor_pool(

@@ -96,6 +96,10 @@ class Settings(CatalogSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)
 
+    # What G2A presents when it calls the shop's dropshipping endpoints (selling on G2A)
+    g2a_dropshipping_client_id: str | None = None
+    g2a_dropshipping_client_secret: SecretStr | None = None
+
     # Keys are encrypted at rest with this Fernet key; generated next to the database if unset.
     keys_encryption_key: SecretStr | None = None
 

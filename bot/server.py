@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from aiohttp import web
 
@@ -27,7 +27,9 @@ class HttpServer:
         db: Database,
         worker: Worker,
         vendors: Mapping[str, Vendor],
+        routes: Sequence[Callable[[web.Application], None]] = (),
     ) -> None:
+        self._routes = routes  # more endpoints (G2A's dropshipping calls)
         self._events = events
         self._db = db
         self._worker = worker
@@ -40,6 +42,8 @@ class HttpServer:
         app = web.Application(client_max_size=MAX_WEBHOOK_BYTES)
         app.router.add_post("/webhooks/{vendor}", self._webhook)
         app.router.add_get("/health", self._health)
+        for add in self._routes:
+            add(app)
         return app
 
     async def start(self, host: str, port: int) -> str:
