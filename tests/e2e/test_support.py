@@ -114,6 +114,7 @@ async def test_a_plain_group_names_the_customer_and_replies_answer(tg, plain, sh
     assert "delivered" in header.text
     assert screenshot.photo == SCREENSHOT and screenshot.thread_id is None
     assert tg.calls_of("createForumTopic") == []
+    await wait_text(tg, customer, "Sent to our team", since=mark)  # remembered for replies
 
     operator = tg.user(OPERATOR)
     mark = await operator.send_photo("this one?", chat=plain, reply_to=screenshot, data=ANSWER)
