@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -16,7 +15,6 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
-from aiohttp import web
 
 from bot.admin_desk import AdminDesk
 from bot.admins import AdminAccess
@@ -28,7 +26,7 @@ from bot.catalog.importer import Importer
 from bot.checkout import Checkout
 from bot.config import OFFICIAL_API, CatalogSettings, Settings
 from bot.fulfillment import Fulfillment
-from bot.g2a.auth import DropshippingAuth
+from bot.g2a.channel import open_channel
 from bot.i18n import UserLanguageMiddleware, load_i18n
 from bot.notify import Notifier
 from bot.offers import OfferService
@@ -120,7 +118,8 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     webhook_base = None
     if settings.http_port:  # the server starts last, but simulators need its address now
         webhook_base = f"http://127.0.0.1:{settings.http_port}/webhooks"
-    pool = _vendor_pool(settings, stack, webhook_base)
+    vendor_context = _vendor_context(settings, stack, webhook_base)
+    pool = VendorPool(vendor_context)
     in_use = {offer.vendor for offer in offers} | await OfferRepo(db).imported_vendors()
     vendors = await pool.open_all(in_use & REGISTRY.keys())
     check_against_vendors(settings.catalog_file, offers, vendors)
@@ -200,9 +199,15 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
             catalog_desk.reload,
         ),
     )
+    g2a = await open_channel(
+        settings, vendor_context, db, orders, catalog, offer_service, notifier, worker.wake
+    )
+    if g2a is not None:
+        worker.add_chore(g2a.chores)
     if settings.http_port:
         events = VendorEvents(vendors, orders, offer_service, worker)
-        server = HttpServer(events, db, worker, vendors, routes=_dropshipping(settings))
+        routes = [g2a.routes] if g2a is not None else []
+        server = HttpServer(events, db, worker, vendors, routes=routes)
         await server.start(settings.http_host, settings.http_port)
         stack.push_async_callback(server.stop)
     credit = CreditRepo(db)
@@ -227,6 +232,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
             bot, topics, SupportMessageRepo(db), orders, notifier, write_more=write_more
         ),
         settings=settings,
+        g2a=g2a,
     )
     return Storefront(bot, dispatcher, worker, i18n, vendors, sender)
 
@@ -249,23 +255,13 @@ def _bot(settings: Settings) -> Bot:
     )
 
 
-def _dropshipping(settings: Settings) -> list[Callable[[web.Application], None]]:
-    """G2A's dropshipping endpoints, when the owner issued G2A its credentials."""
-    client_id, secret = settings.g2a_dropshipping_client_id, settings.g2a_dropshipping_client_secret
-    if not (client_id and secret):
-        return []
-    return [DropshippingAuth(client_id, secret.get_secret_value()).routes]
-
-
-def _vendor_pool(
+def _vendor_context(
     settings: CatalogSettings, stack: AsyncExitStack, webhook_base: str | None = None
-) -> VendorPool:
-    return VendorPool(
-        VendorContext(
-            sandbox=settings.sandbox,
-            timeout=settings.vendor_timeout_seconds,
-            rate_per_second=settings.vendor_rate_per_second,
-            stack=stack,
-            webhook_base=webhook_base,
-        )
+) -> VendorContext:
+    return VendorContext(
+        sandbox=settings.sandbox,
+        timeout=settings.vendor_timeout_seconds,
+        rate_per_second=settings.vendor_rate_per_second,
+        stack=stack,
+        webhook_base=webhook_base,
     )

@@ -99,6 +99,8 @@ class Settings(CatalogSettings):
     # What G2A presents when it calls the shop's dropshipping endpoints (selling on G2A)
     g2a_dropshipping_client_id: str | None = None
     g2a_dropshipping_client_secret: SecretStr | None = None
+    # The margin guard keeps G2A's payout at least this many percent above the source's cost.
+    g2a_min_margin: float = Field(default=5.0, ge=0, le=1000)
 
     # Keys are encrypted at rest with this Fernet key; generated next to the database if unset.
     keys_encryption_key: SecretStr | None = None

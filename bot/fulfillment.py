@@ -27,8 +27,8 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.notify import CANCELLED, REFUSED, SOLD_OUT, Notifier
 from bot.refunds import Refunds
-from bot.texts import lazy_state_label
-from storage.models import Key, Order, OrderState
+from bot.texts import lazy_format, lazy_state_label, short_id
+from storage.models import TELEGRAM, Key, Order, OrderState
 from storage.orders import OrderRepo, TransitionError
 from storage.payments import StrayPayment
 from vendors.base import (
@@ -123,11 +123,11 @@ class Fulfillment:
         try:
             placed = await self._vendor(order).place_order(request)
         except OrderUncertain as exc:
-            await self._alert(
+            await self._failure_alert(
                 order,
                 __(
                     "Order {id}: {vendor} cannot tell whether an earlier attempt bought it"
-                    " ({error}). The customer is refunded; check the vendor's orders by hand."
+                    " ({error}); check the vendor's orders by hand. {outcome}"
                 ),
                 error=str(exc),
             )
@@ -144,22 +144,19 @@ class Fulfillment:
         code = exc.code or type(exc).__name__
         if isinstance(exc, InsufficientFunds):
             template = __(
-                "Order {id}: {vendor} refused it for lack of funds ({code}). The customer is"
-                " refunded; top up the vendor balance."
+                "Order {id}: {vendor} refused it for lack of funds ({code}); top up the vendor"
+                " balance. {outcome}"
             )
         elif isinstance(exc, OutOfStock):
-            template = __(
-                "Order {id}: {vendor} has no stock at our price ({code}). The customer is refunded."
-            )
+            template = __("Order {id}: {vendor} has no stock at our price ({code}). {outcome}")
         elif resumed:  # an earlier attempt's answer was lost: it may have gone through
             template = __(
                 "Order {id}: {vendor} refused a repeated order ({code}) after an earlier"
-                " attempt's answer was lost. The customer is refunded; check the vendor"
-                " for reference {id}."
+                " attempt's answer was lost; check the vendor for reference {id}. {outcome}"
             )
         else:
-            template = __("Order {id}: {vendor} refused it ({code}). The customer is refunded.")
-        await self._alert(order, template, code=code)
+            template = __("Order {id}: {vendor} refused it ({code}). {outcome}")
+        await self._failure_alert(order, template, code=code)
         reason = SOLD_OUT if isinstance(exc, OutOfStock | OfferNotFound) else REFUSED
         await self._start_refund(order, f"{reason}: {code}")
 
@@ -175,9 +172,7 @@ class Fulfillment:
     async def _advance(self, order: Order, vendor_order: VendorOrder) -> None:
         """Act on what the vendor says about an order we placed."""
         if vendor_order.status is VendorOrderStatus.CANCELED:
-            await self._alert(
-                order, __("Order {id}: {vendor} cancelled it. The customer is refunded.")
-            )
+            await self._failure_alert(order, __("Order {id}: {vendor} cancelled it. {outcome}"))
             await self._start_refund(order, CANCELLED, vendor_order.order_id)
         elif vendor_order.status is VendorOrderStatus.PROCESSING:
             await self._wait_for_vendor(order, vendor_order)
@@ -286,7 +281,9 @@ class Fulfillment:
                 quantity=order.quantity,
             )
         try:
-            if order.delivers_key:
+            if order.channel != TELEGRAM:  # the channel fetches the keys itself
+                await self._notifier.sold_elsewhere(order)
+            elif order.delivers_key:
                 await self._notifier.send_keys(order, await self._orders.keys(order.id))
             else:
                 await self._notifier.topped_up(order)
@@ -299,6 +296,11 @@ class Fulfillment:
         self, order: Order, reason: str, vendor_order_id: str | None = None
     ) -> None:
         extra: dict[str, Any] = {"vendor_order_id": vendor_order_id} if vendor_order_id else {}
+        if order.channel != TELEGRAM:  # the channel refunds its buyer once an admin acts
+            await self._orders.transition(
+                order.id, S.FAILED, failure_reason=reason, note=reason, **extra
+            )
+            return
         order = await self._orders.transition(
             order.id, S.REFUNDING, keep_lease=True, failure_reason=reason, note=reason, **extra
         )
@@ -343,6 +345,22 @@ class Fulfillment:
             reason=reason or order.failure_reason or "-",
         )
         return True
+
+    async def _failure_alert(self, order: Order, template: Any, **values: Any) -> None:
+        """An alert about an order that failed at the vendor, saying what happens next."""
+        if order.channel == TELEGRAM:
+            outcome = __("The customer is refunded.")
+        else:
+            outcome = lazy_format(
+                __(
+                    "The {channel} buyer sees no stock: cancel their order {ref} there, then"
+                    " /refund {id} closes ours."
+                ),
+                channel=order.channel.upper(),
+                ref=order.external_ref,
+                id=short_id(order),
+            )
+        await self._alert(order, template, outcome=outcome, **values)
 
     async def _alert(self, order: Order, template: Any, **values: Any) -> None:
         await self._notifier.alert_admins(

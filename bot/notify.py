@@ -25,7 +25,7 @@ from bot.i18n import pick_locale
 from bot.texts import field_label, short_id, stars
 from bot.topics import ALERTS, ORDERS, GroupTopics
 from storage.alerts import AlertRepo
-from storage.models import Key, Order, OrderState
+from storage.models import TELEGRAM, Key, Order, OrderState
 from storage.users import UserRepo
 
 log = logging.getLogger(__name__)
@@ -154,9 +154,16 @@ class Notifier:
                 ),
             )
 
+    async def sold_elsewhere(self, order: Order) -> None:
+        """Another channel's order (G2A) is fulfilled: its keys wait for that channel."""
+        await self._delivered(
+            order, __("🧾 #{id} sold on {channel}: {title} ×{units}, their order {ref}")
+        )
+
     async def refunded(self, order: Order) -> None:
         try:
-            await self._refund_notice(order)
+            if order.channel == TELEGRAM:
+                await self._refund_notice(order)
         finally:
             await self._feed(order, __("↩️ #{id} refunded: {title} ×{units}, {stars} — user {user}"))
 
@@ -186,6 +193,8 @@ class Notifier:
             await self._bot.send_message(order.chat_id, "\n".join(lines))
 
     async def preorder(self, order: Order, release_date: str) -> None:
+        if order.channel != TELEGRAM:
+            return
         async with self.speaking_to(order.user_id):
             await self._bot.send_message(
                 order.chat_id,
@@ -198,6 +207,8 @@ class Notifier:
             )
 
     async def delayed(self, order: Order) -> None:
+        if order.channel != TELEGRAM:
+            return
         async with self.speaking_to(order.user_id):
             await self._bot.send_message(
                 order.chat_id,
@@ -225,11 +236,11 @@ class Notifier:
         log.warning("admin alert: %s", text)
         await self._store(text, order_id, ALERTS)
 
-    async def _delivered(self, order: Order) -> None:
+    async def _delivered(self, order: Order, template: LazyProxy | None = None) -> None:
         if order.state is OrderState.FULFILLED:  # not a customer asking to see a key again
-            await self._feed(
-                order, __("🧾 #{id} delivered: {title} ×{units}, {stars} — user {user}")
-            )
+            if template is None:
+                template = __("🧾 #{id} delivered: {title} ×{units}, {stars} — user {user}")
+            await self._feed(order, template)
 
     async def _feed(self, order: Order, template: LazyProxy) -> None:
         """A line of the sales feed, in the admin group's Orders topic (forums only)."""
@@ -248,6 +259,8 @@ class Notifier:
                 units=order.quantity if order.delivered_units is None else order.delivered_units,
                 stars=stars(order.price_stars),
                 user=order.user_id,
+                channel=order.channel.upper(),
+                ref=order.external_ref,
             )
         await self._store(text, order.id, ORDERS)
 

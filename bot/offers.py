@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from storage.models import Offer
 from vendors.base import OfferNotFound, Vendor, VendorError, VendorOffer
 
 log = logging.getLogger(__name__)
+PriceListener = Callable[[str, str, "VendorOffer | None"], Coroutine[Any, Any, None]]
 
 
 class Availability(StrEnum):
@@ -57,6 +59,14 @@ class OfferService:
         self._timeout = timeout
         self._cache: dict[tuple[str, str], _Cached] = {}
         self._inflight: dict[tuple[str, str], asyncio.Task[VendorOffer | None]] = {}
+        self._listeners: list[PriceListener] = []
+        self._told: set[asyncio.Task[None]] = set()
+
+    def on_change(self, listener: PriceListener) -> None:
+        """`listener(vendor, offer_id, offer)` runs (in the background) whenever a vendor's
+        answer differs from the last one in price or availability (e.g. the G2A margin
+        guard)."""
+        self._listeners.append(listener)
 
     async def live(
         self, offer: Offer, *, fresh: bool = False, wait_at_most: float | None = None
@@ -88,8 +98,9 @@ class OfferService:
         """A vendor said these changed (a webhook): ask again now, for the next customer."""
         for offer_id in offer_ids:
             key = (vendor, offer_id)
-            if key in self._cache:
-                del self._cache[key]
+            cached = self._cache.get(key)
+            if cached is not None:  # expired, but kept to tell what changed
+                self._cache[key] = _Cached(0.0, cached.value)
                 self._fetch(key)
 
     def _fetch(self, key: tuple[str, str]) -> asyncio.Task[VendorOffer | None]:
@@ -111,8 +122,25 @@ class OfferService:
             value: VendorOffer | None = await self._vendors[vendor_name].get_offer(offer_id)
         except OfferNotFound:
             value = None
+        previous = self._cache.get(key)
         self._cache[key] = _Cached(time.monotonic() + self._ttl, value)
+        if previous is None or _moved(previous.value, value):
+            for listener in self._listeners:
+                told = asyncio.create_task(listener(*key, value))
+                self._told.add(told)
+                told.add_done_callback(self._heard)
         return value
+
+    def _heard(self, task: asyncio.Task[None]) -> None:
+        self._told.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a price listener failed", exc_info=task.exception())
+
+
+def _moved(old: VendorOffer | None, new: VendorOffer | None) -> bool:
+    if old is None or new is None:
+        return old is not new
+    return (old.price, old.currency, old.available) != (new.price, new.currency, new.available)
 
 
 def _judge(offer: Offer, value: VendorOffer | None) -> LiveOffer:

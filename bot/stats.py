@@ -28,6 +28,7 @@ class Stats:
     vendor_spend: dict[str, float] = field(default_factory=dict)  # per currency
     top_offers: list[tuple[str, int]] = field(default_factory=list)
     daily: dict[date, tuple[int, int]] = field(default_factory=dict)  # day -> (Stars, orders)
+    channels: dict[str, tuple[int, int]] = field(default_factory=dict)  # -> (paid, delivered)
 
     @property
     def refund_rate(self) -> float:
@@ -39,8 +40,10 @@ def compute(orders: Iterable[Order], since: datetime, until: datetime) -> Stats:
     offers: Counter[str] = Counter()
     daily: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     spend: dict[str, float] = defaultdict(float)
+    channels: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for order in orders:
         stats.paid_orders += 1
+        channels[order.channel][0] += 1
         day = datetime.fromtimestamp(order.created_at, UTC).date()
         daily[day][1] += 1
         if order.state is S.REFUNDED:
@@ -51,6 +54,7 @@ def compute(orders: Iterable[Order], since: datetime, until: datetime) -> Stats:
         daily[day][0] += order.charged_stars
         if order.state in SETTLED:
             stats.delivered += 1
+            channels[order.channel][1] += 1
             units = order.quantity if order.delivered_units is None else order.delivered_units
             spend[order.vendor_currency or "?"] += order.vendor_price * units
             offers[order.title] += order.quantity
@@ -59,6 +63,7 @@ def compute(orders: Iterable[Order], since: datetime, until: datetime) -> Stats:
         stats.daily[day] = (daily[day][0], daily[day][1])
         day += timedelta(days=1)
     stats.vendor_spend = dict(spend)
+    stats.channels = {name: (paid, done) for name, (paid, done) in sorted(channels.items())}
     stats.top_offers = offers.most_common(5)
     return stats
 

@@ -40,6 +40,11 @@ def lazy_state_label(state: OrderState) -> LazyProxy:
     return _STATE_LABELS[state]
 
 
+def lazy_format(template: LazyProxy, **values: object) -> LazyProxy:
+    """`template` formatted when it is shown, in the language of that moment."""
+    return LazyProxy(lambda: str(template).format(**values), enable_cache=False)
+
+
 def short_id(order: Order) -> str:
     return order.id[:8].upper()
 

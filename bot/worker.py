@@ -46,11 +46,14 @@ class Worker:
         self._invoice_ttl = invoice_ttl
         self._concurrency = concurrency
         self._pushing_vendors = pushing_vendors  # whose webhooks a restart may have missed
-        self._chores = chores  # more housekeeping: vendor health, the catalog snapshot...
+        self._chores = list(chores)  # more housekeeping: vendor health, the catalog...
         self._owner = f"{socket.gethostname()}:{os.getpid()}"
         self._wake = asyncio.Event()
         self._last_round = 0.0
         self._running: set[asyncio.Task[None]] = set()
+
+    def add_chore(self, chore: Callable[[], Awaitable[object]]) -> None:
+        self._chores.append(chore)
 
     def alive(self, now: float) -> bool:
         """Has the loop come round lately (for /health)?"""

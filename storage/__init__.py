@@ -5,6 +5,7 @@ from storage.alerts import Alert, AlertRepo
 from storage.credit import CreditEntry, CreditRepo
 from storage.db import Database
 from storage.flags import FlagRepo
+from storage.g2a import G2ARepo, Listing, ListingState, Reservation, ReservationState
 from storage.models import Key, Offer, Order, OrderState
 from storage.offers import OfferRepo
 from storage.orders import OrderRepo, TransitionError
@@ -23,13 +24,18 @@ __all__ = [
     "Database",
     "FlagRepo",
     "ForumTopicRepo",
+    "G2ARepo",
     "Key",
     "KeyCipher",
+    "Listing",
+    "ListingState",
     "Offer",
     "OfferRepo",
     "Order",
     "OrderRepo",
     "OrderState",
+    "Reservation",
+    "ReservationState",
     "StrayPayment",
     "StrayPaymentRepo",
     "SupportMessageRepo",

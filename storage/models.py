@@ -29,6 +29,7 @@ class Offer(BaseModel):
     max_quantity: int = Field(default=1, ge=1, le=1000)  # units a customer may buy at once
     key_type: Literal["text"] | None = None  # ask the vendor for text keys only
     kinguin_offer_id: str | None = Field(default=None, min_length=1)  # a Kinguin seller offer
+    g2a_product_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")  # sold on G2A
 
     @field_validator("vendor_offer_id", mode="before")
     @classmethod
@@ -47,6 +48,9 @@ class Offer(BaseModel):
 
     def pattern_for(self, field_name: str) -> str:
         return self.patterns.get(field_name, DEFAULT_FIELD_PATTERN)
+
+
+TELEGRAM, G2A = "telegram", "g2a"  # sales channels (Order.channel)
 
 
 class OrderState(StrEnum):
@@ -111,6 +115,8 @@ class Order:
     vendor_updated_at: str | None = None
     release_date: str | None = None
     delivered_units: int | None = None
+    channel: str = "telegram"  # who sold it: TELEGRAM, or G2A (selling on G2A)
+    external_ref: str | None = None  # the channel's own order id (G2A's orderId)
 
     @property
     def charged_stars(self) -> int:

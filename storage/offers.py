@@ -27,8 +27,8 @@ class OfferRepo:
             await tx.executemany(
                 "INSERT INTO offers (sku, vendor, vendor_offer_id, title, category, price_stars,"
                 " max_vendor_price, field_patterns, description, max_quantity, key_type,"
-                " kinguin_offer_id, position, active, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
+                " kinguin_offer_id, g2a_product_id, position, active, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
                 " ON CONFLICT (sku) DO UPDATE SET vendor = excluded.vendor,"
                 " vendor_offer_id = excluded.vendor_offer_id, title = excluded.title,"
                 " category = excluded.category, price_stars = excluded.price_stars,"
@@ -36,6 +36,7 @@ class OfferRepo:
                 " field_patterns = excluded.field_patterns, description = excluded.description,"
                 " max_quantity = excluded.max_quantity, key_type = excluded.key_type,"
                 " kinguin_offer_id = excluded.kinguin_offer_id,"
+                " g2a_product_id = excluded.g2a_product_id,"
                 " position = excluded.position, imported_by = NULL, imported_at = NULL,"
                 " active = 1, updated_at = excluded.updated_at",
                 (
@@ -52,6 +53,7 @@ class OfferRepo:
                         o.max_quantity,
                         o.key_type,
                         o.kinguin_offer_id,
+                        o.g2a_product_id,
                         position,
                         now,
                     )
@@ -71,7 +73,8 @@ class OfferRepo:
             " COALESCE(e.max_vendor_price, o.max_vendor_price) AS max_vendor_price,"
             " o.field_patterns AS patterns, o.description,"
             " COALESCE(e.max_quantity, o.max_quantity) AS max_quantity,"
-            " o.key_type, o.kinguin_offer_id, COALESCE(e.active, 1) AS enabled"
+            " o.key_type, o.kinguin_offer_id, o.g2a_product_id,"
+            " COALESCE(e.active, 1) AS enabled"
             " FROM offers o LEFT JOIN offer_edits e ON e.sku = o.sku"
             " WHERE o.active = 1 ORDER BY COALESCE(o.imported_at, 0), o.position"
         )

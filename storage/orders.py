@@ -17,7 +17,7 @@ import aiosqlite
 
 from storage.credit import add_credit, credit_balance
 from storage.db import Database, Transaction, greatest
-from storage.models import TRANSITIONS, WORKER_STATES, Key, Order, OrderState
+from storage.models import TELEGRAM, TRANSITIONS, WORKER_STATES, Key, Order, OrderState
 from storage.secrets import KeyCipher
 
 _SETTABLE = frozenset(
@@ -67,14 +67,24 @@ class OrderRepo:
         key_type: str | None = None,
         variant: str | None = None,
         use_credit: bool = True,
+        channel: str = TELEGRAM,
+        external_ref: str | None = None,
     ) -> Order:
         """A new order awaiting its invoice's payment. With `use_credit`, the customer's
         shop credit pays as much as it can, in the same transaction; an order the credit
-        covers whole is paid at once (no invoice: Telegram charges at least one Star)."""
+        covers whole is paid at once (no invoice: Telegram charges at least one Star).
+        Another channel's order (G2A's) is paid already, and there is one per
+        `external_ref`: asking again returns the existing order."""
         now = time.time()
+        if channel != TELEGRAM:
+            existing = await self.by_external_ref(channel, external_ref or "")
+            if existing is not None:
+                return existing
         async with self._db.transaction() as tx:
+            use_credit = use_credit and channel == TELEGRAM
             credit = min(await credit_balance(tx, user_id), price_stars) if use_credit else 0
-            state = S.PAID if credit == price_stars else S.AWAITING_PAYMENT
+            paid = credit == price_stars or channel != TELEGRAM
+            state = S.PAID if paid else S.AWAITING_PAYMENT
             values: dict[str, Any] = {
                 "id": order_id,
                 "user_id": user_id,
@@ -94,16 +104,29 @@ class OrderRepo:
                 "credit_stars": credit,
                 "key_type": key_type,
                 "variant": variant,
+                "channel": channel,
+                "external_ref": external_ref,
                 "next_attempt_at": now if state is S.PAID else None,
                 "created_at": now,
                 "updated_at": now,
             }
             rows = await tx.fetchall(
                 f"INSERT INTO orders ({', '.join(values)})"
-                f" VALUES ({', '.join('?' * len(values))}) RETURNING *",
+                f" VALUES ({', '.join('?' * len(values))})"
+                " ON CONFLICT (channel, external_ref) WHERE external_ref IS NOT NULL DO NOTHING"
+                " RETURNING *",
                 tuple(values.values()),
             )
-            await _event(tx, order_id, None, state, "paid from credit" if credit else None, now)
+            if not rows:  # the channel's order came twice at once: the first one stands
+                rows = await tx.fetchall(
+                    "SELECT * FROM orders WHERE channel = ? AND external_ref = ?",
+                    (channel, external_ref),
+                )
+                return _order(rows[0])
+            note = "paid from credit" if credit else None
+            if channel != TELEGRAM:
+                note = f"paid on {channel}"
+            await _event(tx, order_id, None, state, note, now)
             if credit:
                 await add_credit(tx, user_id, -credit, "spent", order_id, now)
         return _order(rows[0])
@@ -392,6 +415,12 @@ class OrderRepo:
             WORKER_STATES,
         )
         return float(row[0]) if row and row[0] is not None else None
+
+    async def by_external_ref(self, channel: str, external_ref: str) -> Order | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM orders WHERE channel = ? AND external_ref = ?", (channel, external_ref)
+        )
+        return _order(row) if row is not None else None
 
     async def keys(self, order_id: str) -> list[Key]:
         rows = await self._db.fetchall(

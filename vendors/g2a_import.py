@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from pydantic import AliasChoices, Field, SecretStr
@@ -24,6 +24,9 @@ from vendors.g2a import G2AAuth, classify_g2a_error
 from vendors.http import VendorHttp, error_message
 from vendors.payload import Payload, TextId
 from vendors.settings import VendorSettings
+
+if TYPE_CHECKING:
+    from vendors import VendorContext
 
 PREFIX = "/integration-api/v1"
 TOKEN_PATH = "/token"
@@ -326,3 +329,34 @@ class G2AImport:
 
 def _param(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+async def open_import(ctx: VendorContext) -> G2AImport:
+    """G2A's Import API when G2A_API_HASH and G2A_API_KEY are set, else (or with SANDBOX=1)
+    a simulator of it that knows the sandbox shop's G2A product."""
+    settings = ImportSettings()
+    url = settings.import_api_url
+    api_hash, api_key = settings.secret("api_hash"), settings.secret("api_key")
+    client_id, client_secret = settings.client_id, settings.secret("client_secret")
+    if ctx.sandbox or not (api_hash and api_key):
+        import secrets
+
+        from vendors.simulators.g2a import G2ASimulator
+        from vendors.simulators.g2a.catalog import DEFAULT_PRODUCTS, LISTED_BY_SANDBOX
+
+        api_hash, api_key = secrets.token_hex(16), secrets.token_hex(16)
+        client_id, client_secret = None, None
+        products = (*DEFAULT_PRODUCTS, LISTED_BY_SANDBOX)
+        simulator = G2ASimulator(api_hash=api_hash, api_key=api_key, products=products)
+        url = await ctx.start_simulator(simulator, "G2A Import API")
+    client = G2AImport(
+        url,
+        api_hash=api_hash,
+        api_key=api_key,
+        client_id=client_id,
+        client_secret=client_secret,
+        timeout=ctx.timeout,
+        rate_per_second=ctx.rate(settings),
+    )
+    ctx.stack.push_async_callback(client.aclose)
+    return client

@@ -31,6 +31,7 @@ from handlers.admin.customers import (
     user_command,
     vendors_command,
 )
+from handlers.admin.g2a import G2AListCb, g2a_command, g2a_list_button
 from handlers.admin.orders import (
     alert_buttons,
     ask_button,
@@ -74,6 +75,8 @@ def router() -> Router:
     r.message.register(import_command, Command("import"))
     r.callback_query.register(catalog_page, CatalogPageCb.filter())
     r.callback_query.register(import_button, ImportCb.filter())
+    r.message.register(g2a_command, Command("g2a"))
+    r.callback_query.register(g2a_list_button, G2AListCb.filter())
     r.message.register(broadcast_command, Command("broadcast"))
     r.callback_query.register(broadcast_button, AdminCb.filter(F.action == "broadcast"))
     r.callback_query.register(orders_page, AdminOrdersCb.filter())

@@ -22,7 +22,7 @@ from bot.config import CatalogSettings
 from bot.notify import Notifier
 from bot.texts import short_id, stars, state_label
 from handlers.admin.common import AdminCb, cancel_button, find_order
-from storage.models import Order, OrderState
+from storage.models import TELEGRAM, Order, OrderState
 
 # ---------------------------------------------------------------- /order
 
@@ -42,7 +42,11 @@ async def _order_card(desk: AdminDesk, order: Order, settings: CatalogSettings) 
     )
     lines = [
         _("Order <code>{id}</code> · {state}").format(id=order.id, state=state_label(order.state)),
-        _("Customer: <code>{user}</code>").format(user=order.user_id),
+        _("Customer: <code>{user}</code>").format(user=order.user_id)
+        if order.channel == TELEGRAM
+        else _("Sold on {channel}: their order <code>{ref}</code>").format(
+            channel=order.channel.upper(), ref=html.escape(order.external_ref or "-")
+        ),
         _("Offer: {title} ({sku}) × {quantity}").format(
             title=html.escape(order.title), sku=html.escape(order.sku), quantity=order.quantity
         ),
@@ -157,7 +161,12 @@ async def ask_button(
 
 
 async def _ask(message: Message, action: Literal["refund", "retry"], order: Order) -> None:
-    if action == "refund":
+    if action == "refund" and order.channel != TELEGRAM:
+        text = _(
+            "Close order {id} ({title}), sold on {channel}? Cancel their order there first:"
+            " {channel} refunds its buyer."
+        )
+    elif action == "refund":
         text = _(
             "Refund order {id} ({title}): {charged} back to the customer's Telegram balance and"
             " {credit} to their shop credit? If the vendor still delivers, the shop has paid"
@@ -175,6 +184,7 @@ async def _ask(message: Message, action: Literal["refund", "retry"], order: Orde
             charged=stars(order.charged_stars),
             credit=stars(order.credit_stars),
             state=state_label(order.state),
+            channel=order.channel.upper(),
         ),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=[[confirm, cancel_button()]]),
     )

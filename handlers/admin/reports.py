@@ -19,10 +19,11 @@ from aiogram.utils.i18n import gettext as _
 from bot.admin_desk import AdminDesk
 from bot.stats import chart_png
 from bot.texts import short_id, stars, state_label
-from storage.models import OrderState
+from storage.models import G2A, TELEGRAM, OrderState
 
 PERIODS = {"day": 86_400.0, "week": 7 * 86_400.0, "month": 30 * 86_400.0, "all": None}
 STATS_DAYS = {"day": 1, "week": 7, "month": 30}
+CHANNEL_NAMES = {TELEGRAM: "Telegram", G2A: "G2A"}
 
 
 class AdminOrdersCb(CallbackData, prefix="ado"):
@@ -127,6 +128,17 @@ async def stats_command(message: Message, command: CommandObject, desk: AdminDes
         ),
         _("Vendor spend: {spend}").format(spend=html.escape(spend or "-")),
     ]
+    if set(stats.channels) - {TELEGRAM}:  # selling on G2A too: each channel's share
+        lines.append(
+            _("By channel: {channels}").format(
+                channels=", ".join(
+                    _("{channel} {paid} (delivered {delivered})").format(
+                        channel=CHANNEL_NAMES.get(name, name), paid=paid, delivered=done
+                    )
+                    for name, (paid, done) in stats.channels.items()
+                )
+            )
+        )
     if stats.top_offers:
         lines.append(_("Top offers:"))
         lines += [f"  {html.escape(title)} × {count}" for title, count in stats.top_offers]

@@ -138,6 +138,8 @@ EVERY_COMMAND = [
     "/catalog",
     "/offer steam-5 price 1",
     "/import kinguin elden",
+    "/g2a list cs-source 9.99",
+    "/g2a pause cs-source",
 ]
 
 

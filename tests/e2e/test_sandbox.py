@@ -54,3 +54,38 @@ def test_without_a_token_the_bot_says_so_in_one_line(tmp_path):
     assert result.stderr.strip() == (
         "storefront: BOT_TOKEN is not set: put it in the environment or in .env"
     )
+
+
+async def test_the_sandbox_shows_a_g2a_sale_end_to_end(tg, tmp_path):
+    admins = tg.group(-100500, "Shop admins")
+    owner = tg.user(9001)
+    admins.set_member(owner, "creator")
+    bot_process = BotProcess(
+        {
+            "BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": tg.url,
+            "DATABASE_PATH": str(tmp_path / "storefront.sqlite3"),
+            "SANDBOX": "1",
+            "ADMIN_CHAT_ID": str(admins.id),
+            "OWNER_IDS": str(owner.id),
+            "HTTP_PORT": str(free_port()),
+        },
+        tmp_path,
+    )
+    await started(tg, bot_process)
+    try:
+        await owner.send("/g2a list cs-source 9.99", chat=admins)
+        await tg.wait_for("sendMessage", where=lambda c: "G2A pays us" in c.params["text"])
+        mark = await owner.press("✅ List it", chat=admins)
+        await tg.wait_for(
+            "editMessageText", where=lambda c: "is on G2A" in c.params["text"], since=mark
+        )
+        mark = await owner.send("/g2a demo cs-source", chat=admins)
+        done = await tg.wait_for(
+            "sendMessage", where=lambda c: "G2A order" in c.params["text"], since=mark, timeout=30
+        )
+        assert "1 key(s) handed over" in done.params["text"]
+    finally:
+        assert await bot_process.stop(signal.SIGTERM) == 0
+    output = bot_process.output()
+    assert "Traceback" not in output

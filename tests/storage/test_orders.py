@@ -124,7 +124,7 @@ async def test_migrations_are_applied_once(tmp_path):
     db = await Database.open(path)
     rows = await db.fetchall("SELECT version FROM schema_migrations")
     shipped = sorted(int(f.name[:4]) for f in MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql"))
-    assert shipped[:11] == list(range(1, 12))  # 0010: imported offers, 0011: support
+    assert shipped[:12] == list(range(1, 13))  # 0011: support, 0012: G2A sales
     assert [r[0] for r in rows] == shipped
     mode = await db.fetchone("PRAGMA journal_mode")
     assert mode[0] == "wal"

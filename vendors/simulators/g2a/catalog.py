@@ -120,6 +120,15 @@ DEFAULT_PRODUCTS: tuple[SimProduct, ...] = (
     ),
 )
 
+# The product the sandbox shop sells on G2A, bought from Kinguin (catalog.toml: cs-source);
+# the simulator that stands for G2A's Import API in the sandbox adds it.
+LISTED_BY_SANDBOX = SimProduct(
+    product_id="10000001949004",
+    name="Counter-Strike: Source (PC) - Steam Key - GLOBAL",
+    min_price=8.49,
+    qty=50,
+)
+
 
 def png_for_key(serial: str, size: int = 8) -> bytes:
     """A tiny valid RGB PNG standing for ``serial``: pixels drawn from its SHA-256 and the

@@ -1,0 +1,382 @@
+"""The shop's offers on G2A's marketplace (seed 004, Import API), and the margin guard.
+
+A listing ties a catalog offer (its `g2a_product_id`) to a G2A dropshipping offer at a
+price in EUR. Listing one starts G2A's job and follows it to the offer id; a crash in
+between leaves the listing `creating` with its job id, and a chore finishes following it.
+
+The margin guard: whenever a source's price changes (a vendor webhook, a price seen at a
+purchase or a reservation), each listing sold from that source is repriced, or paused when
+the source is above the catalog's cost limit or no price earns enough, so that G2A's
+payout never falls below the source's cost plus G2A_MIN_MARGIN percent. A listing the
+guard paused is resumed when the source is back in range. Every change is an admin alert
+(merged into digests by bot.alerts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+from aiogram.utils.i18n import lazy_gettext as __
+from babel.support import LazyProxy
+
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.notify import Notifier
+from bot.offers import OfferService
+from storage.admin_log import AdminLog
+from storage.g2a import G2ARepo, Listing, ListingState
+from storage.models import Offer
+from vendors.base import VendorError, VendorOffer
+from vendors.g2a_import import Bestseller, G2AImport, G2AOffer, JobFailed
+
+log = logging.getLogger(__name__)
+EUR = "EUR"
+GUARD = "margin guard"  # last_error of a listing the guard paused (it may resume it)
+
+
+class Problem(Enum):
+    NO_OFFER = "no_offer"  # no such catalog offer
+    NOT_ON_G2A = "not_on_g2a"  # the offer names no g2a_product_id
+    LISTED = "listed"  # already listed (not failed)
+    NO_LISTING = "no_listing"
+    LOW_MARGIN = "low_margin"
+    G2A = "g2a"  # G2A refused or failed: the message says why
+
+
+class ListingRefused(Exception):
+    def __init__(self, problem: Problem, detail: str = "") -> None:
+        super().__init__(detail or problem.value)
+        self.problem = problem
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Selling `offer` on G2A at `price` EUR: G2A's payout per unit and the source's cost."""
+
+    offer: Offer
+    price: float
+    income: float | None  # the lowest of G2A's country groups
+    cost: float | None  # EUR; None when the source did not answer or its rate is unknown
+    source: VendorOffer | None
+
+    @property
+    def margin(self) -> float | None:
+        if self.income is None or self.cost is None:
+            return None
+        return self.income - self.cost
+
+    @property
+    def margin_percent(self) -> float | None:
+        margin = self.margin
+        return None if margin is None or not self.cost else margin / self.cost * 100
+
+    def earns(self, min_margin: float) -> bool:
+        """Whether the payout covers the cost plus `min_margin` percent (unknown: no)."""
+        if self.income is None or self.cost is None:
+            return False
+        return self.income >= self.cost * (1 + min_margin / 100) - 0.005
+
+
+@dataclass(frozen=True)
+class Overview:
+    listing: Listing
+    g2a: G2AOffer | None  # what G2A says now (None: not created yet, or no answer)
+
+
+class G2AListings:
+    def __init__(
+        self,
+        client: G2AImport,
+        repo: G2ARepo,
+        catalog: Catalog,
+        offers: OfferService,
+        settings: Settings,
+        admin_log: AdminLog,
+        notifier: Notifier,
+        *,
+        job_wait: float = 120.0,
+        job_poll: float = 1.0,
+    ) -> None:
+        self._client = client
+        self._repo = repo
+        self._catalog = catalog
+        self._offers = offers
+        self._settings = settings
+        self._log = admin_log
+        self._notifier = notifier
+        self._job_wait = job_wait
+        self._job_poll = job_poll
+        self._guarding: dict[str, asyncio.Lock] = {}  # one guard run per listing at a time
+
+    @property
+    def min_margin(self) -> float:
+        return self._settings.g2a_min_margin
+
+    # ------------------------------------------------------------------ reading
+
+    async def quote(self, sku: str, price: float) -> Quote:
+        offer = self._sellable(sku)
+        assert offer.g2a_product_id is not None
+        live = await self._offers.live(offer, fresh=True)
+        try:
+            income = await self._income(offer.g2a_product_id, price)
+        except VendorError as exc:
+            raise ListingRefused(Problem.G2A, str(exc)) from exc
+        return Quote(offer, price, income, self._cost(live.vendor), live.vendor)
+
+    async def overview(self) -> list[Overview]:
+        listings = await self._repo.listings()
+        known: dict[str, G2AOffer] = {}
+        try:
+            page = await self._client.offers(offerType="dropshipping", per_page=100)
+            known = {offer.id: offer for offer in page.data}
+        except VendorError as exc:
+            log.warning("g2a offers: %s", exc)
+        return [Overview(item, known.get(item.offer_id or "")) for item in listings]
+
+    async def bestsellers(self) -> list[tuple[Bestseller, Offer | None]]:
+        ours = {o.g2a_product_id: o for o in self._catalog.offers(10**6) if o.g2a_product_id}
+        found = await self._client.bestsellers(per_page=10)
+        return [(item, ours.get(item.productId)) for item in found]
+
+    async def find(self, ref: str) -> Listing:
+        """A listing by our sku or G2A's offer id."""
+        listing = await self._repo.listing(ref) or await self._repo.listing_by_offer(ref)
+        if listing is None:
+            raise ListingRefused(Problem.NO_LISTING, ref)
+        return listing
+
+    # ------------------------------------------------------------------ changing
+
+    async def create(self, sku: str, price: float, admin_id: int) -> Listing:
+        """Create the G2A offer and follow its job to the offer id."""
+        offer = self._sellable(sku)
+        assert offer.g2a_product_id is not None
+        existing = await self._repo.listing(sku)
+        if existing is not None and existing.state is not ListingState.FAILED:
+            raise ListingRefused(Problem.LISTED, existing.offer_id or existing.state)
+        try:
+            job_id = await self._client.create_offer(offer.g2a_product_id, price)
+        except VendorError as exc:
+            raise ListingRefused(Problem.G2A, str(exc)) from exc
+        await self._repo.save_listing(
+            sku, offer.g2a_product_id, price, ListingState.CREATING, job_id=job_id,
+            admin_id=admin_id,
+        )  # fmt: skip
+        await self._log.record(admin_id, "g2a_list", sku, f"{price:.2f} EUR, job {job_id}")
+        listing = await self._follow(sku, offer.g2a_product_id, price, job_id)
+        live = await self._offers.live(offer)  # watched from now on (see watch_sources)
+        async with self._guarding.setdefault(sku, asyncio.Lock()):
+            await self._guard(offer, live.vendor)  # a price under the margin is raised now
+        return await self._repo.listing(sku) or listing
+
+    async def watch_sources(self) -> None:
+        """Chore: the sources of listings stay in the offer cache, so a vendor's price
+        webhook reaches the guard, and a source asked again when its cache entry expires
+        is a polling safety net for vendors without webhooks."""
+        for listing in await self._repo.listings():
+            offer = self._catalog.offer(listing.sku)
+            guarded = listing.state is ListingState.ACTIVE or listing.last_error == GUARD
+            if offer is not None and guarded:
+                await self._offers.live(offer)
+
+    async def follow_pending(self) -> None:
+        """Chore: a listing whose job a restart interrupted gets one look at its job."""
+        for listing in await self._repo.listings():
+            job = listing.job_id
+            if listing.state is ListingState.CREATING and job:
+                try:
+                    await self._follow(
+                        listing.sku, listing.product_id, listing.price, job, within=0.0
+                    )
+                except ListingRefused as exc:
+                    log.warning("g2a listing %s: %s", listing.sku, exc)
+
+    async def set_price(self, ref: str, price: float, admin_id: int) -> tuple[Listing, Quote]:
+        listing = await self.find(ref)
+        quote = await self.quote(listing.sku, price)
+        if not quote.earns(self.min_margin):
+            raise ListingRefused(Problem.LOW_MARGIN)
+        listing = await self._change(listing, price=price)
+        await self._log.record(admin_id, "g2a_price", listing.sku, f"{price:.2f} EUR")
+        return listing, quote
+
+    async def set_active(self, ref: str, active: bool, admin_id: int) -> Listing:
+        listing = await self.find(ref)
+        state = ListingState.ACTIVE if active else ListingState.PAUSED
+        listing = await self._change(listing, state=state)
+        await self._log.record(admin_id, "g2a_resume" if active else "g2a_pause", listing.sku)
+        return listing
+
+    # ------------------------------------------------------------------ the guard
+
+    async def source_changed(self, vendor: str, offer_id: str, source: VendorOffer | None) -> None:
+        """A source's price or availability changed: guard each listing sold from it."""
+        for offer in self._catalog.offers(10**6):
+            if offer.g2a_product_id and (offer.vendor, offer.vendor_offer_id) == (vendor, offer_id):
+                listing = await self._repo.listing(offer.sku)
+                if listing is not None and listing.offer_id:
+                    async with self._guarding.setdefault(offer.sku, asyncio.Lock()):
+                        await self._guard(offer, source)
+
+    async def _guard(self, offer: Offer, source: VendorOffer | None) -> None:
+        listing = await self._repo.listing(offer.sku)
+        if listing is None or listing.state not in (ListingState.ACTIVE, ListingState.PAUSED):
+            return
+        if listing.state is ListingState.PAUSED and listing.last_error != GUARD:
+            return  # an admin paused it: theirs to resume
+        cost = self._cost(source)
+        if source is None or not source.available or source.price > offer.max_vendor_price:
+            if listing.state is ListingState.ACTIVE:
+                await self._change(listing, state=ListingState.PAUSED, last_error=GUARD)
+                await self._alert(
+                    __(
+                        "G2A listing {sku} paused: {vendor} sells it at {cost} now, above our"
+                        " limit of {limit}, or not at all."
+                    ),
+                    offer,
+                    cost=_money(source.price, source.currency) if source else "-",
+                    limit=f"{offer.max_vendor_price:g}",
+                )
+            return
+        if cost is None:
+            log.warning("g2a guard: no %s rate for %s", source.currency, offer.sku)
+            return
+        needed = cost * (1 + self.min_margin / 100)
+        assert offer.g2a_product_id is not None
+        try:
+            income = await self._income(offer.g2a_product_id, listing.price)
+            price: float | None = listing.price
+            if income is None or income < needed - 0.005:
+                price = await self._price_for(offer.g2a_product_id, needed, listing.price)
+        except VendorError as exc:  # the next price change, or a purchase, tries again
+            log.warning("g2a guard on %s: %s", offer.sku, exc)
+            return
+        if price is None:
+            if listing.state is ListingState.ACTIVE:
+                await self._change(listing, state=ListingState.PAUSED, last_error=GUARD)
+                await self._alert(
+                    __("G2A listing {sku} paused: no price earns {cost} EUR plus {margin}%."),
+                    offer,
+                    cost=f"{cost:.2f}",
+                    margin=f"{self.min_margin:g}",
+                )
+            return
+        resume = listing.state is ListingState.PAUSED
+        if price == listing.price and not resume:
+            return
+        await self._change(listing, price=price, state=ListingState.ACTIVE, last_error=None)
+        if price != listing.price:
+            await self._alert(
+                __(
+                    "G2A listing {sku} repriced from {old} to {new} EUR: {vendor} costs"
+                    " {cost} EUR now (payout at least {margin}% above it)."
+                ),
+                offer,
+                old=f"{listing.price:.2f}",
+                new=f"{price:.2f}",
+                cost=f"{cost:.2f}",
+                margin=f"{self.min_margin:g}",
+            )
+        if resume:
+            await self._alert(
+                __("G2A listing {sku} resumed at {price} EUR: {vendor} is back in range."),
+                offer,
+                price=f"{price:.2f}",
+            )
+
+    async def _price_for(self, product_id: str, needed: float, start: float) -> float | None:
+        """The lowest price (to the cent, found in a few simulations) whose payout covers
+        `needed`, or None."""
+        price = start
+        for _attempt in range(5):
+            income = await self._income(product_id, price)
+            if income is not None and income >= needed - 0.005:
+                return round(price, 2)
+            if not income or income <= 0:
+                return None
+            price = math.ceil(price * needed / income * 100) / 100 + 0.01 * _attempt
+        return None
+
+    # ------------------------------------------------------------------ helpers
+
+    def _sellable(self, sku: str) -> Offer:
+        offer = self._catalog.offer(sku)
+        if offer is None:
+            raise ListingRefused(Problem.NO_OFFER, sku)
+        if not offer.g2a_product_id:
+            raise ListingRefused(Problem.NOT_ON_G2A, sku)
+        return offer
+
+    async def _follow(
+        self, sku: str, product_id: str, price: float, job_id: str, within: float | None = None
+    ) -> Listing:
+        """The job's end recorded; with `within` 0, one look (the chore's)."""
+        try:
+            offer_id = await self._client.follow_job(
+                job_id, every=self._job_poll, within=self._job_wait if within is None else within
+            )
+        except JobFailed as exc:
+            await self._repo.save_listing(
+                sku, product_id, price, ListingState.FAILED, job_id=job_id, last_error=str(exc)
+            )
+            raise ListingRefused(Problem.G2A, str(exc)) from exc
+        except VendorError as exc:  # not done yet, or no answer: the chore follows it on
+            raise ListingRefused(Problem.G2A, str(exc)) from exc
+        return await self._repo.save_listing(
+            sku, product_id, price, ListingState.ACTIVE, offer_id=offer_id, job_id=job_id
+        )
+
+    async def _change(
+        self,
+        listing: Listing,
+        *,
+        price: float | None = None,
+        state: ListingState | None = None,
+        last_error: str | None = None,
+    ) -> Listing:
+        """Tell G2A first, then record: a crash in between is repaired by repeating it."""
+        if listing.offer_id is None:
+            raise ListingRefused(Problem.NO_LISTING, listing.sku)
+        active = None if state is None else state is ListingState.ACTIVE
+        try:
+            await self._client.update_offer(listing.offer_id, price=price, active=active)
+        except VendorError as exc:
+            raise ListingRefused(Problem.G2A, str(exc)) from exc
+        return await self._repo.save_listing(
+            listing.sku,
+            listing.product_id,
+            listing.price if price is None else price,
+            listing.state if state is None else state,
+            last_error=last_error,
+        )
+
+    async def _income(self, product_id: str, price: float) -> float | None:
+        simulation = await self._client.price_simulation(product_id, price)
+        return min(simulation.income.values()) if simulation.income else None
+
+    def _cost(self, source: VendorOffer | None) -> float | None:
+        """The source's unit price in EUR, at the owner's STARS_PER_CURRENCY rates."""
+        if source is None:
+            return None
+        if source.currency.upper() == EUR:
+            return source.price
+        stars, per_euro = (
+            self._settings.in_stars(source.price, source.currency),
+            (self._settings.stars_per_currency.get(EUR)),
+        )
+        return None if stars is None or not per_euro else stars / per_euro
+
+    async def _alert(self, template: LazyProxy, offer: Offer, **values: object) -> None:
+        await self._notifier.alert_admins(
+            template, order_id=None, sku=offer.sku, vendor=offer.vendor, **values
+        )
+
+
+def _money(amount: float, currency: str) -> str:
+    return f"{amount:.2f} {currency}"

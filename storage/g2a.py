@@ -1,0 +1,210 @@
+"""Selling on G2A: the shop's listings on G2A's marketplace, and G2A's reservations."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database
+
+
+class ListingState(StrEnum):
+    CREATING = "creating"  # G2A's job runs
+    ACTIVE = "active"
+    PAUSED = "paused"  # by an admin, or by the margin guard
+    FAILED = "failed"  # the job failed: last_error says why
+
+
+class ReservationState(StrEnum):
+    RESERVED = "reserved"
+    CONFIRMED = "confirmed"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Listing:
+    sku: str
+    product_id: str
+    offer_id: str | None
+    job_id: str | None
+    price: float  # EUR
+    state: ListingState
+    last_error: str | None
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: str
+    g2a_order_id: str
+    product_id: str
+    sku: str
+    quantity: int
+    unit_cost: float
+    currency: str
+    price: float
+    state: ReservationState
+    order_id: str | None
+    expires_at: float
+    created_at: float
+
+
+class G2ARepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ------------------------------------------------------------------ listings
+
+    async def save_listing(
+        self,
+        sku: str,
+        product_id: str,
+        price: float,
+        state: ListingState,
+        *,
+        offer_id: str | None = None,
+        job_id: str | None = None,
+        last_error: str | None = None,
+        admin_id: int | None = None,
+    ) -> Listing:
+        rows = await self._write(
+            "INSERT INTO g2a_listings (sku, product_id, offer_id, job_id, price, state,"
+            " last_error, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (sku) DO UPDATE SET product_id = excluded.product_id,"
+            " offer_id = COALESCE(excluded.offer_id, g2a_listings.offer_id),"
+            " job_id = COALESCE(excluded.job_id, g2a_listings.job_id),"
+            " price = excluded.price, state = excluded.state, last_error = excluded.last_error,"
+            " updated_at = excluded.updated_at RETURNING *",
+            (sku, product_id, offer_id, job_id, price, state, last_error, admin_id, time.time()),
+        )
+        return _listing(rows[0])
+
+    async def update_listing(
+        self, sku: str, *, price: float | None = None, state: ListingState | None = None
+    ) -> Listing | None:
+        rows = await self._write(
+            "UPDATE g2a_listings SET price = COALESCE(?, price), state = COALESCE(?, state),"
+            " updated_at = ? WHERE sku = ? RETURNING *",
+            (price, state, time.time(), sku),
+        )
+        return _listing(rows[0]) if rows else None
+
+    async def listing(self, sku: str) -> Listing | None:
+        row = await self._db.fetchone("SELECT * FROM g2a_listings WHERE sku = ?", (sku,))
+        return _listing(row) if row else None
+
+    async def listing_by_offer(self, offer_id: str) -> Listing | None:
+        row = await self._db.fetchone("SELECT * FROM g2a_listings WHERE offer_id = ?", (offer_id,))
+        return _listing(row) if row else None
+
+    async def listings(self) -> list[Listing]:
+        rows = await self._db.fetchall("SELECT * FROM g2a_listings ORDER BY sku")
+        return [_listing(row) for row in rows]
+
+    async def active_listing_for(self, product_id: str) -> Listing | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM g2a_listings WHERE product_id = ? AND state = ?",
+            (product_id, ListingState.ACTIVE),
+        )
+        return _listing(row) if row else None
+
+    # -------------------------------------------------------------- reservations
+
+    async def reserve(
+        self,
+        reservation_id: str,
+        g2a_order_id: str,
+        product_id: str,
+        sku: str,
+        quantity: int,
+        unit_cost: float,
+        currency: str,
+        price: float,
+        ttl: float,
+    ) -> Reservation:
+        """A new reservation for a G2A order; G2A asking again for the same order gets the
+        one it has (renewed, if it had expired unconfirmed)."""
+        now = time.time()
+        rows = await self._write(
+            "INSERT INTO g2a_reservations (id, g2a_order_id, product_id, sku, quantity,"
+            " unit_cost, currency, price, state, expires_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (g2a_order_id) DO UPDATE SET"
+            " state = CASE WHEN g2a_reservations.state = ? THEN ? ELSE g2a_reservations.state END,"
+            " expires_at = CASE WHEN g2a_reservations.state = ? THEN excluded.expires_at"
+            " ELSE g2a_reservations.expires_at END RETURNING *",
+            (
+                reservation_id,
+                g2a_order_id,
+                product_id,
+                sku,
+                quantity,
+                unit_cost,
+                currency,
+                price,
+                ReservationState.RESERVED,
+                now + ttl,
+                now,
+                ReservationState.EXPIRED,
+                ReservationState.RESERVED,
+                ReservationState.EXPIRED,
+            ),
+        )
+        return _reservation(rows[0])
+
+    async def reservation(self, reservation_id: str) -> Reservation | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM g2a_reservations WHERE id = ?", (reservation_id,)
+        )
+        return _reservation(row) if row else None
+
+    async def confirmed(self, reservation_id: str, order_id: str) -> Reservation | None:
+        """Mark a live reservation confirmed by `order_id` (repeating it changes nothing);
+        None when it expired or is unknown."""
+        rows = await self._write(
+            "UPDATE g2a_reservations SET state = ?, order_id = ?"
+            " WHERE id = ? AND (state = ? OR (state = ? AND order_id = ?)) RETURNING *",
+            (
+                ReservationState.CONFIRMED,
+                order_id,
+                reservation_id,
+                ReservationState.RESERVED,
+                ReservationState.CONFIRMED,
+                order_id,
+            ),
+        )
+        return _reservation(rows[0]) if rows else None
+
+    async def expire_due(self, now: float | None = None) -> int:
+        """Release reservations whose time ran out unconfirmed; returns how many."""
+        rows = await self._write(
+            "UPDATE g2a_reservations SET state = ? WHERE state = ? AND expires_at < ? RETURNING id",
+            (ReservationState.EXPIRED, ReservationState.RESERVED, now or time.time()),
+        )
+        return len(rows)
+
+    async def _write(self, sql: str, params: tuple[Any, ...]) -> list[aiosqlite.Row]:
+        async with self._db.transaction() as tx:
+            return await tx.fetchall(sql, params)
+
+
+def _listing(row: aiosqlite.Row) -> Listing:
+    return Listing(
+        sku=row["sku"],
+        product_id=row["product_id"],
+        offer_id=row["offer_id"],
+        job_id=row["job_id"],
+        price=row["price"],
+        state=ListingState(row["state"]),
+        last_error=row["last_error"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _reservation(row: aiosqlite.Row) -> Reservation:
+    data = {name: row[name] for name in Reservation.__dataclass_fields__}
+    return Reservation(**data | {"state": ReservationState(row["state"])})
