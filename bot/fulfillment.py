@@ -271,14 +271,23 @@ class Fulfillment:
 
     async def _deliver(self, order: Order) -> None:
         if order.delivered_units is not None:  # before `delivered`: a crash repeats, never loses
-            await self._alert(
-                order,
-                __(
+            if order.channel == TELEGRAM:
+                template = __(
                     "Order {id}: {vendor} delivered {delivered} of {quantity} units; the"
                     " customer got the missing ones as shop credit."
-                ),
+                )
+            else:
+                template = __(
+                    "Order {id}: {vendor} delivered {delivered} of {quantity} units; the"
+                    " {channel} buyer gets those: settle the rest of their order {ref} there."
+                )
+            await self._alert(
+                order,
+                template,
                 delivered=order.delivered_units,
                 quantity=order.quantity,
+                channel=order.channel.upper(),
+                ref=order.external_ref,
             )
         try:
             if order.channel != TELEGRAM:  # the channel fetches the keys itself

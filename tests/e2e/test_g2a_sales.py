@@ -305,6 +305,9 @@ async def test_operators_look_owners_change_intruders_do_nothing(tg, admins, sho
     mark = await owner.send(f"/g2a pause {offer_id}", chat=admins)  # G2A's offer id works too
     assert "paused" in await reply_in(tg, admins, mark, "cs-source")
     assert not g2a.imports.offers[offer_id].active
+    mark = await owner.send("/g2a resume cs-source", chat=admins)
+    assert "on sale" in await reply_in(tg, admins, mark, "cs-source")
+    assert g2a.imports.offers[offer_id].active
     mark = await owner.send("/g2a price cs-source 6.50", chat=admins)  # pays 5.72 < 6.08
     assert "Not changed" in await reply_in(tg, admins, mark)
     mark = await owner.send("/g2a price cs-source 12,50", chat=admins)
@@ -345,3 +348,22 @@ async def test_a_source_that_cancels_after_confirm_alerts_and_an_owner_closes_it
     mark = await owner.send("/stats day", chat=admins)
     chart = await tg.wait_for("sendPhoto", since=mark)
     assert "By channel: G2A 1 (delivered 0)" in chart.params["caption"]
+
+
+async def test_a_partial_delivery_hands_over_what_came_and_tells_the_admins(
+    tg, admins, shop, orders, kinguin, g2a, buyer
+):
+    await listed(shop, g2a)
+    kinguin.set_outcome(CS_SOURCE, "partial")
+    order_id = new_order_id()
+    reservation = await buyer.reserve(order_id, PRODUCT, 3)
+    mark = tg.mark()
+    await buyer.confirm(reservation.body.reservationId)
+    stock = await buyer.wait_for_stock(order_id, within=30)
+    ours = await orders.by_external_ref(G2A, order_id)
+    assert ours is not None
+    sold = kinguin.order_by_external_id(ours.id)
+    assert sold is not None and stock.body.keys == sold.keys and 0 < len(sold.keys) < 3
+    alert = await reply_in(tg, admins, mark, "units")
+    assert f"settle the rest of their order {order_id} there" in alert
+    assert "shop credit" not in alert
