@@ -38,7 +38,7 @@ class G2AChannel:
     async def chores(self) -> None:
         await self.sales.expire_reservations()
         await self.listings.follow_pending()
-        await self.listings.watch_sources()
+        await self.listings.guard.watch_sources()
 
 
 async def open_channel(
@@ -66,6 +66,6 @@ async def open_channel(
     listings = G2AListings(
         await open_import(ctx), repo, catalog, offers, settings, AdminLog(db), notifier
     )
-    offers.on_change(listings.source_changed)  # the margin guard
+    offers.on_change(listings.guard.source_changed)
     api = DropshippingApi(sales, DropshippingAuth(client_id, client_secret))
     return G2AChannel(sales, listings, api.routes, client_id, client_secret)

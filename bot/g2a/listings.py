@@ -1,30 +1,20 @@
-"""The shop's offers on G2A's marketplace (seed 004, Import API), and the margin guard.
+"""The shop's offers on G2A's marketplace (seed 004, Import API).
 
 A listing ties a catalog offer (its `g2a_product_id`) to a G2A dropshipping offer at a
 price in EUR. Listing one starts G2A's job and follows it to the offer id; a crash in
 between leaves the listing `creating` with its job id, and a chore finishes following it.
-
-The margin guard: whenever a source's price changes (a vendor webhook, a price seen at a
-purchase or a reservation), each listing sold from that source is repriced, or paused when
-the source is above the catalog's cost limit or no price earns enough, so that G2A's
-payout never falls below the source's cost plus G2A_MIN_MARGIN percent. A listing the
-guard paused is resumed when the source is back in range. Every change is an admin alert
-(merged into digests by bot.alerts).
+Prices then stay above the source's cost: see bot.g2a.guard.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import math
 from dataclasses import dataclass
 from enum import Enum
 
-from aiogram.utils.i18n import lazy_gettext as __
-from babel.support import LazyProxy
-
 from bot.catalog import Catalog
 from bot.config import Settings
+from bot.g2a.guard import MarginGuard
 from bot.notify import Notifier
 from bot.offers import OfferService
 from storage.admin_log import AdminLog
@@ -35,7 +25,6 @@ from vendors.g2a_import import Bestseller, G2AImport, G2AOffer, JobFailed
 
 log = logging.getLogger(__name__)
 EUR = "EUR"
-GUARD = "margin guard"  # last_error of a listing the guard paused (it may resume it)
 
 
 class Problem(Enum):
@@ -111,7 +100,7 @@ class G2AListings:
         self._notifier = notifier
         self._job_wait = job_wait
         self._job_poll = job_poll
-        self._guarding: dict[str, asyncio.Lock] = {}  # one guard run per listing at a time
+        self.guard = MarginGuard(self, repo, catalog, offers, notifier)
 
     @property
     def min_margin(self) -> float:
@@ -124,10 +113,10 @@ class G2AListings:
         assert offer.g2a_product_id is not None
         live = await self._offers.live(offer, fresh=True)
         try:
-            income = await self._income(offer.g2a_product_id, price)
+            income = await self.income(offer.g2a_product_id, price)
         except VendorError as exc:
             raise ListingRefused(Problem.G2A, str(exc)) from exc
-        return Quote(offer, price, income, self._cost(live.vendor), live.vendor)
+        return Quote(offer, price, income, self.cost_in_eur(live.vendor), live.vendor)
 
     async def overview(self) -> list[Overview]:
         listings = await self._repo.listings()
@@ -170,20 +159,9 @@ class G2AListings:
         )  # fmt: skip
         await self._log.record(admin_id, "g2a_list", sku, f"{price:.2f} EUR, job {job_id}")
         listing = await self._follow(sku, offer.g2a_product_id, price, job_id)
-        live = await self._offers.live(offer)  # watched from now on (see watch_sources)
-        async with self._guarding.setdefault(sku, asyncio.Lock()):
-            await self._guard(offer, live.vendor)  # a price under the margin is raised now
+        live = await self._offers.live(offer)  # watched from now on (see the guard)
+        await self.guard.check(offer, live.vendor)  # a price under the margin is raised now
         return await self._repo.listing(sku) or listing
-
-    async def watch_sources(self) -> None:
-        """Chore: the sources of listings stay in the offer cache, so a vendor's price
-        webhook reaches the guard, and a source asked again when its cache entry expires
-        is a polling safety net for vendors without webhooks."""
-        for listing in await self._repo.listings():
-            offer = self._catalog.offer(listing.sku)
-            guarded = listing.state is ListingState.ACTIVE or listing.last_error == GUARD
-            if offer is not None and guarded:
-                await self._offers.live(offer)
 
     async def follow_pending(self) -> None:
         """Chore: a listing whose job a restart interrupted gets one look at its job."""
@@ -202,106 +180,16 @@ class G2AListings:
         quote = await self.quote(listing.sku, price)
         if not quote.earns(self.min_margin):
             raise ListingRefused(Problem.LOW_MARGIN)
-        listing = await self._change(listing, price=price)
+        listing = await self.change(listing, price=price)
         await self._log.record(admin_id, "g2a_price", listing.sku, f"{price:.2f} EUR")
         return listing, quote
 
     async def set_active(self, ref: str, active: bool, admin_id: int) -> Listing:
         listing = await self.find(ref)
         state = ListingState.ACTIVE if active else ListingState.PAUSED
-        listing = await self._change(listing, state=state)
+        listing = await self.change(listing, state=state)
         await self._log.record(admin_id, "g2a_resume" if active else "g2a_pause", listing.sku)
         return listing
-
-    # ------------------------------------------------------------------ the guard
-
-    async def source_changed(self, vendor: str, offer_id: str, source: VendorOffer | None) -> None:
-        """A source's price or availability changed: guard each listing sold from it."""
-        for offer in self._catalog.offers(10**6):
-            if offer.g2a_product_id and (offer.vendor, offer.vendor_offer_id) == (vendor, offer_id):
-                listing = await self._repo.listing(offer.sku)
-                if listing is not None and listing.offer_id:
-                    async with self._guarding.setdefault(offer.sku, asyncio.Lock()):
-                        await self._guard(offer, source)
-
-    async def _guard(self, offer: Offer, source: VendorOffer | None) -> None:
-        listing = await self._repo.listing(offer.sku)
-        if listing is None or listing.state not in (ListingState.ACTIVE, ListingState.PAUSED):
-            return
-        if listing.state is ListingState.PAUSED and listing.last_error != GUARD:
-            return  # an admin paused it: theirs to resume
-        cost = self._cost(source)
-        if source is None or not source.available or source.price > offer.max_vendor_price:
-            if listing.state is ListingState.ACTIVE:
-                await self._change(listing, state=ListingState.PAUSED, last_error=GUARD)
-                await self._alert(
-                    __(
-                        "G2A listing {sku} paused: {vendor} sells it at {cost} now, above our"
-                        " limit of {limit}, or not at all."
-                    ),
-                    offer,
-                    cost=_money(source.price, source.currency) if source else "-",
-                    limit=f"{offer.max_vendor_price:g}",
-                )
-            return
-        if cost is None:
-            log.warning("g2a guard: no %s rate for %s", source.currency, offer.sku)
-            return
-        needed = cost * (1 + self.min_margin / 100)
-        assert offer.g2a_product_id is not None
-        try:
-            income = await self._income(offer.g2a_product_id, listing.price)
-            price: float | None = listing.price
-            if income is None or income < needed - 0.005:
-                price = await self._price_for(offer.g2a_product_id, needed, listing.price)
-        except VendorError as exc:  # the next price change, or a purchase, tries again
-            log.warning("g2a guard on %s: %s", offer.sku, exc)
-            return
-        if price is None:
-            if listing.state is ListingState.ACTIVE:
-                await self._change(listing, state=ListingState.PAUSED, last_error=GUARD)
-                await self._alert(
-                    __("G2A listing {sku} paused: no price earns {cost} EUR plus {margin}%."),
-                    offer,
-                    cost=f"{cost:.2f}",
-                    margin=f"{self.min_margin:g}",
-                )
-            return
-        resume = listing.state is ListingState.PAUSED
-        if price == listing.price and not resume:
-            return
-        await self._change(listing, price=price, state=ListingState.ACTIVE, last_error=None)
-        if price != listing.price:
-            await self._alert(
-                __(
-                    "G2A listing {sku} repriced from {old} to {new} EUR: {vendor} costs"
-                    " {cost} EUR now (payout at least {margin}% above it)."
-                ),
-                offer,
-                old=f"{listing.price:.2f}",
-                new=f"{price:.2f}",
-                cost=f"{cost:.2f}",
-                margin=f"{self.min_margin:g}",
-            )
-        if resume:
-            await self._alert(
-                __("G2A listing {sku} resumed at {price} EUR: {vendor} is back in range."),
-                offer,
-                price=f"{price:.2f}",
-            )
-
-    async def _price_for(self, product_id: str, needed: float, start: float) -> float | None:
-        """The lowest price (to the cent, found in a few simulations) whose payout covers
-        `needed`, or None."""
-        price = start
-        for _attempt in range(5):
-            income = await self._income(product_id, price)
-            if income is not None and income >= needed - 0.005:
-                return round(price, 2)
-            if not income or income <= 0:
-                return None
-            price = math.ceil(price * needed / income * 100) / 100 + 0.01 * _attempt
-        return None
 
     # ------------------------------------------------------------------ helpers
 
@@ -332,7 +220,7 @@ class G2AListings:
             sku, product_id, price, ListingState.ACTIVE, offer_id=offer_id, job_id=job_id
         )
 
-    async def _change(
+    async def change(
         self,
         listing: Listing,
         *,
@@ -356,11 +244,11 @@ class G2AListings:
             last_error=last_error,
         )
 
-    async def _income(self, product_id: str, price: float) -> float | None:
+    async def income(self, product_id: str, price: float) -> float | None:
         simulation = await self._client.price_simulation(product_id, price)
         return min(simulation.income.values()) if simulation.income else None
 
-    def _cost(self, source: VendorOffer | None) -> float | None:
+    def cost_in_eur(self, source: VendorOffer | None) -> float | None:
         """The source's unit price in EUR, at the owner's STARS_PER_CURRENCY rates."""
         if source is None:
             return None
@@ -371,12 +259,3 @@ class G2AListings:
             (self._settings.stars_per_currency.get(EUR)),
         )
         return None if stars is None or not per_euro else stars / per_euro
-
-    async def _alert(self, template: LazyProxy, offer: Offer, **values: object) -> None:
-        await self._notifier.alert_admins(
-            template, order_id=None, sku=offer.sku, vendor=offer.vendor, **values
-        )
-
-
-def _money(amount: float, currency: str) -> str:
-    return f"{amount:.2f} {currency}"

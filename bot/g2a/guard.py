@@ -1,0 +1,163 @@
+"""The margin guard: G2A listings never sell below their source's cost plus G2A_MIN_MARGIN.
+
+Whenever a source's price or availability changes (a vendor webhook, a price seen at a
+purchase or a reservation, or the periodic look of `watch_sources`), each listing sold
+from that source is repriced so that G2A's payout covers the cost plus the minimum
+margin, or paused when the source is above the catalog's cost limit, has no stock, or no
+price earns enough. A listing the guard paused is resumed when the source is back in
+range; one an admin paused stays theirs. Every change is an admin alert (merged into
+digests by bot.alerts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from typing import TYPE_CHECKING
+
+from aiogram.utils.i18n import lazy_gettext as __
+from babel.support import LazyProxy
+
+from bot.catalog import Catalog
+from bot.notify import Notifier
+from bot.offers import OfferService
+from storage.g2a import G2ARepo, ListingState
+from storage.models import Offer
+from vendors.base import VendorError, VendorOffer
+
+if TYPE_CHECKING:
+    from bot.g2a.listings import G2AListings
+
+log = logging.getLogger(__name__)
+GUARD = "margin guard"  # last_error of a listing the guard paused (it may resume it)
+
+
+class MarginGuard:
+    def __init__(
+        self,
+        listings: G2AListings,
+        repo: G2ARepo,
+        catalog: Catalog,
+        offers: OfferService,
+        notifier: Notifier,
+    ) -> None:
+        self._listings = listings
+        self._repo = repo
+        self._catalog = catalog
+        self._offers = offers
+        self._notifier = notifier
+        self._running: dict[str, asyncio.Lock] = {}  # one check per listing at a time
+
+    async def check(self, offer: Offer, source: VendorOffer | None) -> None:
+        """Guard `offer`'s listing against what its source says now."""
+        async with self._running.setdefault(offer.sku, asyncio.Lock()):
+            await self._check(offer, source)
+
+    async def watch_sources(self) -> None:
+        """Chore: the sources of listings stay in the offer cache, so a vendor's price
+        webhook reaches the guard, and a source asked again when its cache entry expires
+        is a polling safety net for vendors without webhooks."""
+        for listing in await self._repo.listings():
+            offer = self._catalog.offer(listing.sku)
+            guarded = listing.state is ListingState.ACTIVE or listing.last_error == GUARD
+            if offer is not None and guarded:
+                await self._offers.live(offer)
+
+    async def source_changed(self, vendor: str, offer_id: str, source: VendorOffer | None) -> None:
+        """A source's price or availability changed: guard each listing sold from it."""
+        for offer in self._catalog.offers(10**6):
+            if offer.g2a_product_id and (offer.vendor, offer.vendor_offer_id) == (vendor, offer_id):
+                listing = await self._repo.listing(offer.sku)
+                if listing is not None and listing.offer_id:
+                    await self.check(offer, source)
+
+    async def _check(self, offer: Offer, source: VendorOffer | None) -> None:
+        listing = await self._repo.listing(offer.sku)
+        if listing is None or listing.state not in (ListingState.ACTIVE, ListingState.PAUSED):
+            return
+        if listing.state is ListingState.PAUSED and listing.last_error != GUARD:
+            return  # an admin paused it: theirs to resume
+        cost = self._listings.cost_in_eur(source)
+        if source is None or not source.available or source.price > offer.max_vendor_price:
+            if listing.state is ListingState.ACTIVE:
+                await self._listings.change(listing, state=ListingState.PAUSED, last_error=GUARD)
+                await self._alert(
+                    __(
+                        "G2A listing {sku} paused: {vendor} sells it at {cost} now, above our"
+                        " limit of {limit}, or not at all."
+                    ),
+                    offer,
+                    cost=_money(source.price, source.currency) if source else "-",
+                    limit=f"{offer.max_vendor_price:g}",
+                )
+            return
+        if cost is None:
+            log.warning("g2a guard: no %s rate for %s", source.currency, offer.sku)
+            return
+        needed = cost * (1 + self._listings.min_margin / 100)
+        assert offer.g2a_product_id is not None
+        try:
+            income = await self._listings.income(offer.g2a_product_id, listing.price)
+            price: float | None = listing.price
+            if income is None or income < needed - 0.005:
+                price = await self._price_for(offer.g2a_product_id, needed, listing.price)
+        except VendorError as exc:  # the next price change, or a purchase, tries again
+            log.warning("g2a guard on %s: %s", offer.sku, exc)
+            return
+        if price is None:
+            if listing.state is ListingState.ACTIVE:
+                await self._listings.change(listing, state=ListingState.PAUSED, last_error=GUARD)
+                await self._alert(
+                    __("G2A listing {sku} paused: no price earns {cost} EUR plus {margin}%."),
+                    offer,
+                    cost=f"{cost:.2f}",
+                    margin=f"{self._listings.min_margin:g}",
+                )
+            return
+        resume = listing.state is ListingState.PAUSED
+        if price == listing.price and not resume:
+            return
+        await self._listings.change(
+            listing, price=price, state=ListingState.ACTIVE, last_error=None
+        )
+        if price != listing.price:
+            await self._alert(
+                __(
+                    "G2A listing {sku} repriced from {old} to {new} EUR: {vendor} costs"
+                    " {cost} EUR now (payout at least {margin}% above it)."
+                ),
+                offer,
+                old=f"{listing.price:.2f}",
+                new=f"{price:.2f}",
+                cost=f"{cost:.2f}",
+                margin=f"{self._listings.min_margin:g}",
+            )
+        if resume:
+            await self._alert(
+                __("G2A listing {sku} resumed at {price} EUR: {vendor} is back in range."),
+                offer,
+                price=f"{price:.2f}",
+            )
+
+    async def _price_for(self, product_id: str, needed: float, start: float) -> float | None:
+        """The lowest price (to the cent, found in a few simulations) whose payout covers
+        `needed`, or None."""
+        price = start
+        for _attempt in range(5):
+            income = await self._listings.income(product_id, price)
+            if income is not None and income >= needed - 0.005:
+                return round(price, 2)
+            if not income or income <= 0:
+                return None
+            price = math.ceil(price * needed / income * 100) / 100 + 0.01 * _attempt
+        return None
+
+    async def _alert(self, template: LazyProxy, offer: Offer, **values: object) -> None:
+        await self._notifier.alert_admins(
+            template, order_id=None, sku=offer.sku, vendor=offer.vendor, **values
+        )
+
+
+def _money(amount: float, currency: str) -> str:
+    return f"{amount:.2f} {currency}"
