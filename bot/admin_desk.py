@@ -241,6 +241,8 @@ EXPORT_COLUMNS = (
     "vendor_currency",
     "vendor_order_id",
     "delivered_units",
+    "channel",  # telegram, or g2a (sold on G2A's marketplace)
+    "channel_order_id",  # G2A's order id
 )
 
 
@@ -261,6 +263,8 @@ def _export_row(order: Order) -> tuple[object, ...]:
         order.vendor_currency,
         order.vendor_order_id or "",
         order.delivered_units if order.delivered_units is not None else "",
+        order.channel,
+        order.external_ref or "",
     )
 
 

@@ -345,6 +345,11 @@ async def test_a_source_that_cancels_after_confirm_alerts_and_an_owner_closes_it
     await settled(orders, ours.id, OrderState.REFUNDED)
     assert tg.calls_of("refundStarPayment") == []
 
+    mark = await owner.send("/export day", chat=admins)
+    await tg.wait_for("sendDocument", since=mark)
+    [header, row] = admins.last_message().document.decode().splitlines()
+    assert header.endswith(",channel,channel_order_id") and row.endswith(f",g2a,{order_id}")
+
     mark = await owner.send("/stats day", chat=admins)
     chart = await tg.wait_for("sendPhoto", since=mark)
     assert "By channel: G2A 1 (delivered 0)" in chart.params["caption"]
