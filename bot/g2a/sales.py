@@ -172,14 +172,18 @@ class G2ASales:
             log.info("g2a: %d reservations expired unconfirmed", expired)
 
     async def _wait_ready(self, order_id: str, within: float) -> bool:
+        """Whether the order's keys are stored, asking the database (a worker of another
+        replica may be the one buying) less often as the wait grows."""
         deadline = time.monotonic() + within
+        pause = 0.05
         while True:
             order = await self._orders.get(order_id)
             if order is not None and order.state in READY:
                 return True
             if time.monotonic() >= deadline:
                 return False
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(pause * 1.5, 0.5)
 
 
 def _as_text(key: Key) -> str:
