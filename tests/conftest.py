@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -110,10 +111,17 @@ def shop_env(
 
 
 def free_port() -> int:
-    """A port nobody listens on now, for the bot's HTTP server."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port nobody listens on now, for the bot's HTTP server. Drawn below the ephemeral
+    range (32768+), so no outgoing connection's local port takes it before the bot binds
+    it a few seconds later (which made a `python -m bot` start fail now and then)."""
+    while True:
+        port = random.randrange(20000, 32000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @pytest.fixture
@@ -173,7 +181,9 @@ class BotProcess:
             if self.proc.poll() is not None:
                 return self.proc.returncode
             await asyncio.sleep(0.05)
-        raise AssertionError(f"the bot did not exit within {within}s")
+        raise AssertionError(
+            f"the bot did not exit within {within}s; its output:\n{self.output()[-3000:]}"
+        )
 
     async def stop(self, sig: int = signal.SIGTERM) -> int:
         """Send `sig` (SIGTERM: `docker stop`; SIGKILL: a crash) and wait for the exit."""

@@ -84,4 +84,7 @@ async def started(tg: FakeTelegram, bot_process: Any, **env: str) -> None:
     """Start `python -m bot` and wait until it long-polls."""
     mark = tg.mark()
     bot_process.start(**env)
-    await tg.wait_for("getUpdates", since=mark, timeout=30)
+    try:
+        await tg.wait_for("getUpdates", since=mark, timeout=30)
+    except AssertionError as exc:  # say why it did not start
+        raise AssertionError(f"{exc}\nbot output:\n{bot_process.output()[-3000:]}") from None
