@@ -187,6 +187,18 @@ class G2ARepo:
         )
         return len(rows)
 
+    async def takings(self, since: float, delivered: tuple[str, ...]) -> tuple[int, float]:
+        """Units G2A buyers received since `since` (orders in a `delivered` state), and
+        what they paid at our listing prices (EUR)."""
+        marks = ", ".join("?" * len(delivered))
+        row = await self._db.fetchone(
+            "SELECT COALESCE(SUM(r.quantity), 0), COALESCE(SUM(r.quantity * r.price), 0)"
+            " FROM g2a_reservations r JOIN orders o ON o.id = r.order_id"
+            f" WHERE r.state = ? AND o.created_at >= ? AND o.state IN ({marks})",
+            (ReservationState.CONFIRMED, since, *delivered),
+        )
+        return (int(row[0]), float(row[1])) if row else (0, 0.0)
+
     async def _write(self, sql: str, params: tuple[Any, ...]) -> list[aiosqlite.Row]:
         async with self._db.transaction() as tx:
             return await tx.fetchall(sql, params)

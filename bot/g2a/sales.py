@@ -166,6 +166,10 @@ class G2ASales:
             return Stock(False, [])
         return Stock(True, [_as_text(key) for key in await self._orders.keys(order.id)])
 
+    async def takings(self, since: float) -> tuple[int, float]:
+        """Units sold on G2A since `since` and their value at our listing prices (EUR)."""
+        return await self._g2a.takings(since, tuple(READY))
+
     async def expire_reservations(self) -> None:
         expired = await self._g2a.expire_due()
         if expired:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import time
+from datetime import UTC, datetime
 
 from aiogram.filters import CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -17,6 +18,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.admin_desk import AdminDesk
+from bot.g2a.channel import G2AChannel
 from bot.stats import chart_png
 from bot.texts import short_id, stars, state_label
 from storage.models import G2A, TELEGRAM, OrderState
@@ -107,7 +109,9 @@ async def export_command(message: Message, command: CommandObject, desk: AdminDe
     )
 
 
-async def stats_command(message: Message, command: CommandObject, desk: AdminDesk) -> None:
+async def stats_command(
+    message: Message, command: CommandObject, desk: AdminDesk, g2a: G2AChannel | None = None
+) -> None:
     """/stats [day|week|month]: the figures, with a chart of daily revenue and orders."""
     period = (command.args or "week").strip().lower()
     if period not in STATS_DAYS:
@@ -137,6 +141,14 @@ async def stats_command(message: Message, command: CommandObject, desk: AdminDes
                     )
                     for name, (paid, done) in stats.channels.items()
                 )
+            )
+        )
+    if g2a is not None:
+        since = datetime.combine(stats.since, datetime.min.time(), UTC).timestamp()
+        units, amount = await g2a.sales.takings(since)
+        lines.append(
+            _("Sold on G2A: {units} units for {amount} EUR at our G2A prices").format(
+                units=units, amount=f"{amount:.2f}"
             )
         )
     if stats.top_offers:

@@ -114,6 +114,10 @@ async def test_an_owner_lists_an_offer_and_a_g2a_buyer_gets_kinguin_keys(
     mark = await tg.user(OPERATOR).send("/g2a offers", chat=admins)
     overview = await reply_in(tg, admins, mark, "Our offers on G2A")
     assert "cs-source" in overview and offer.offer_id in overview and "on sale" in overview
+    mark = await tg.user(OPERATOR).send("/stats day", chat=admins)
+    caption = (await tg.wait_for("sendPhoto", since=mark)).params["caption"]
+    assert "By channel: G2A 1 (delivered 1)" in caption
+    assert "Sold on G2A: 2 units for 19.98 EUR" in caption
 
 
 async def test_a_confirm_before_the_source_delivers_answers_202_then_keys(
