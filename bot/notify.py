@@ -161,9 +161,13 @@ class Notifier:
         )
 
     async def refunded(self, order: Order) -> None:
+        if order.channel != TELEGRAM:  # the channel refunds its own buyer
+            await self._feed(
+                order, __("↩️ #{id} closed: {title} ×{units}, sold on {channel}, their order {ref}")
+            )
+            return
         try:
-            if order.channel == TELEGRAM:
-                await self._refund_notice(order)
+            await self._refund_notice(order)
         finally:
             await self._feed(order, __("↩️ #{id} refunded: {title} ×{units}, {stars} — user {user}"))
 

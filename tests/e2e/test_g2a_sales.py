@@ -19,7 +19,7 @@ from storage import Database, G2ARepo, ListingState, OrderState
 from storage.models import G2A
 from tests.conftest import G2A_HASH, VENDOR_KEY
 from tests.e2e.flows import eventually, settled, started
-from tests.e2e.test_admins import MEMBER, OPERATOR, OWNER, admins, reply_in
+from tests.e2e.test_admins import ADMIN_CHAT, MEMBER, OPERATOR, OWNER, admins, reply_in
 from vendors.simulators.g2a import G2ASimulator
 from vendors.simulators.g2a.catalog import DEFAULT_PRODUCTS, LISTED_BY_SANDBOX
 from vendors.simulators.g2a_buyer import ANSWER_DEADLINE, G2ABuyer, Refused, new_order_id
@@ -48,6 +48,7 @@ def shop_env(shop_env, g2a):
         "G2A_DROPSHIPPING_CLIENT_ID": CLIENT_ID,
         "G2A_DROPSHIPPING_CLIENT_SECRET": CLIENT_SECRET,
         "G2A_MIN_MARGIN": "5",
+        "ALERT_INTERVAL_SECONDS": "0.2",
     }
 
 
@@ -376,3 +377,36 @@ async def test_a_partial_delivery_hands_over_what_came_and_tells_the_admins(
     alert = await reply_in(tg, admins, mark, "units")
     assert f"settle the rest of their order {order_id} there" in alert
     assert "shop credit" not in alert
+
+
+async def test_the_sales_feed_names_g2a_sales_and_closed_orders(
+    tg, shop, orders, kinguin, g2a, buyer
+):
+    forum = tg.group(ADMIN_CHAT, "Shop admins", is_forum=True)
+    owner = tg.user(OWNER)
+    forum.set_member(owner, "creator")
+    await listed(shop, g2a)
+    sold = await buyer.buy(PRODUCT)
+    kinguin.set_outcome(CS_SOURCE, "canceled")
+    cancelled = new_order_id()
+    reservation = await buyer.reserve(cancelled, PRODUCT, 1)
+    await buyer.confirm(reservation.body.reservationId)
+    ours = await orders.by_external_ref(G2A, cancelled)
+    assert ours is not None
+    await settled(orders, ours.id, OrderState.FAILED)
+    mark = await owner.send(f"/refund {ours.id}", chat=forum)
+    await tg.wait_for("sendMessage", where=lambda c: "Close order" in c.params["text"], since=mark)
+    await owner.press("✅ Confirm", chat=forum)
+    await settled(orders, ours.id, OrderState.REFUNDED)
+
+    def feed() -> str:
+        thread = next((t for t, name in forum.topics.items() if name == "🧾 Orders"), None)
+        return "\n".join(forum.texts(thread)) if thread is not None else ""
+
+    await eventually(lambda: "closed" in feed())
+    assert f"×1, their order {sold.order_id}" in feed() and "sold on G2A" in feed()
+    assert (
+        f"closed: Counter-Strike: Source (Steam key) ×1, sold on G2A, their order {cancelled}"
+        in feed()
+    )
+    assert "⭐" not in feed() and "user 0" not in feed()
