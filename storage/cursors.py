@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.db import Database, greatest
+from storage.db import Database
 
 
 class CursorRepo:
@@ -15,8 +15,9 @@ class CursorRepo:
 
     async def advance(self, name: str, value: int) -> None:
         """Move forward only: two workers reading the same log never move it back."""
+        larger = self._db.dialect.greatest("value", "excluded.value")
         await self._db.execute(
             "INSERT INTO cursors (name, value) VALUES (?, ?)"
-            f" ON CONFLICT (name) DO UPDATE SET value = {greatest('value', 'excluded.value')}",
+            f" ON CONFLICT (name) DO UPDATE SET value = {larger}",
             (name, value),
         )

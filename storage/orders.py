@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from storage.credit import add_credit, credit_balance
-from storage.db import Database, Transaction, greatest
+from storage.db import Database, Transaction
 from storage.models import TELEGRAM, TRANSITIONS, WORKER_STATES, Key, Order, OrderState
 from storage.secrets import KeyCipher
 
@@ -74,12 +74,8 @@ class OrderRepo:
         shop credit pays as much as it can, in the same transaction; an order the credit
         covers whole is paid at once (no invoice: Telegram charges at least one Star).
         Another channel's order (G2A's) is paid already, and there is one per
-        `external_ref`: asking again returns the existing order."""
+        `external_ref`: a second one (two confirmations racing) returns the first."""
         now = time.time()
-        if channel != TELEGRAM:
-            existing = await self.by_external_ref(channel, external_ref or "")
-            if existing is not None:
-                return existing
         async with self._db.transaction() as tx:
             use_credit = use_credit and channel == TELEGRAM
             credit = min(await credit_balance(tx, user_id), price_stars) if use_credit else 0
@@ -385,10 +381,11 @@ class OrderRepo:
     ) -> None:
         """Try this order again later (same state), releasing the worker's lease."""
         now = time.time()
+        alerted_sql = self._db.dialect.greatest("alerted", "?")
         await self._db.execute(
             # updated_at is left alone: it says since when the order is in its state
             "UPDATE orders SET next_attempt_at = ?, attempts = attempts + 1, failure_reason = ?,"
-            f" alerted = {greatest('alerted', '?')}, lease_owner = NULL, lease_until = NULL"
+            f" alerted = {alerted_sql}, lease_owner = NULL, lease_until = NULL"
             " WHERE id = ?",
             (now + due_in, note, int(alerted), order_id),
         )
@@ -409,9 +406,9 @@ class OrderRepo:
 
     async def next_due_at(self) -> float | None:
         placeholders = ",".join("?" * len(WORKER_STATES))
+        due = self._db.dialect.greatest("next_attempt_at", "COALESCE(lease_until, 0)")
         row = await self._db.fetchone(
-            f"SELECT MIN({greatest('next_attempt_at', 'COALESCE(lease_until, 0)')}) FROM orders"
-            f" WHERE state IN ({placeholders})",
+            f"SELECT MIN({due}) FROM orders WHERE state IN ({placeholders})",
             WORKER_STATES,
         )
         return float(row[0]) if row and row[0] is not None else None

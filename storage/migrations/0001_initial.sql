@@ -51,7 +51,7 @@ CREATE INDEX orders_by_user ON orders (user_id, created_at);
 CREATE INDEX orders_due ON orders (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 
 CREATE TABLE order_events (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          ${AUTO_ID},
     order_id    TEXT NOT NULL REFERENCES orders (id),
     from_state  TEXT,
     to_state    TEXT NOT NULL,

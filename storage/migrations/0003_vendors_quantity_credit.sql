@@ -18,7 +18,7 @@ CREATE INDEX orders_by_vendor_order ON orders (vendor, vendor_order_id);
 
 -- One row per move of a customer's shop credit; the balance is their sum.
 CREATE TABLE credit_entries (
-    id          INTEGER PRIMARY KEY,
+    id          ${AUTO_ID},
     user_id     INTEGER NOT NULL,
     delta       INTEGER NOT NULL,              -- Stars: + credited, - spent
     reason      TEXT NOT NULL,                 -- 'partial', 'spent', 'returned', 'refund'

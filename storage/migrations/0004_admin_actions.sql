@@ -1,6 +1,6 @@
 -- Every change an admin makes from the admin group: who, what, on what, when.
 CREATE TABLE admin_actions (
-    id        INTEGER PRIMARY KEY,
+    id        ${AUTO_ID},
     admin_id  INTEGER NOT NULL,
     action    TEXT NOT NULL,               -- 'refund', 'retry', 'credit', 'show_key', ...
     target    TEXT,                        -- an order id or a user id

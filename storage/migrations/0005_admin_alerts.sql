@@ -1,7 +1,7 @@
 -- Alerts for the admin group, kept until sent: merged into digests at Telegram's pace
 -- (about 20 messages a minute into one group), never dropped, also across a crash.
 CREATE TABLE admin_alerts (
-    id           INTEGER PRIMARY KEY,
+    id           ${AUTO_ID},
     text         TEXT NOT NULL,              -- never a key
     order_id     TEXT,
     created_at   REAL NOT NULL,
