@@ -52,6 +52,10 @@ class Reservation:
     expires_at: float
     created_at: float
 
+    def lapsed(self, now: float) -> bool:
+        """Expired unconfirmed, or past its time."""
+        return self.state is ReservationState.EXPIRED or self.expires_at < now
+
 
 class G2ARepo:
     def __init__(self, db: Database) -> None:
@@ -163,19 +167,13 @@ class G2ARepo:
         return _reservation(row) if row else None
 
     async def confirmed(self, reservation_id: str, order_id: str) -> Reservation | None:
-        """Mark a live reservation confirmed by `order_id` (repeating it changes nothing);
-        None when it expired or is unknown."""
+        """Mark the reservation confirmed by `order_id`, its G2A order's one order (also
+        one that expired after that order was made; repeating it changes nothing); None
+        when unknown or confirmed by another order."""
         rows = await self._write(
             "UPDATE g2a_reservations SET state = ?, order_id = ?"
-            " WHERE id = ? AND (state = ? OR (state = ? AND order_id = ?)) RETURNING *",
-            (
-                ReservationState.CONFIRMED,
-                order_id,
-                reservation_id,
-                ReservationState.RESERVED,
-                ReservationState.CONFIRMED,
-                order_id,
-            ),
+            " WHERE id = ? AND (order_id IS NULL OR order_id = ?) RETURNING *",
+            (ReservationState.CONFIRMED, order_id, reservation_id, order_id),
         )
         return _reservation(rows[0]) if rows else None
 

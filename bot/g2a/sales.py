@@ -22,7 +22,7 @@ from enum import Enum
 from bot.catalog import Catalog
 from bot.offers import Availability, OfferService
 from storage.g2a import G2ARepo, Reservation, ReservationState
-from storage.models import G2A, Key, OrderState
+from storage.models import G2A, Key, Order, OrderState
 from storage.orders import OrderRepo
 
 log = logging.getLogger(__name__)
@@ -120,18 +120,32 @@ class G2ASales:
         return reservation
 
     async def confirm(self, reservation_id: str) -> tuple[Reservation, bool]:
-        """The reservation as an order of ours; whether its keys are in our database."""
+        """The reservation as an order of ours; whether its keys are in our database.
+        G2A may ask again (an answer lost, or a crash of ours after the order was made):
+        the G2A order's one order stands, even if the reservation has expired since."""
         reservation = await self._g2a.reservation(reservation_id)
         if reservation is None:
             raise SaleRefused(Refusal.NO_RESERVATION, "no such reservation")
-        if reservation.state is ReservationState.CONFIRMED and reservation.order_id:
-            return reservation, await self._wait_ready(reservation.order_id, 0.0)
-        if reservation.state is ReservationState.EXPIRED or reservation.expires_at < time.time():
-            raise SaleRefused(Refusal.EXPIRED, "the reservation expired")
+        order = await self._orders.by_external_ref(G2A, reservation.g2a_order_id)
+        wait = 0.0
+        if order is None:
+            if (
+                reservation.state is ReservationState.EXPIRED
+                or reservation.expires_at < time.time()
+            ):
+                raise SaleRefused(Refusal.EXPIRED, "the reservation expired")
+            order = await self._order_for(reservation)
+            self._wake_worker()
+            log.info("g2a order %s: confirmed as order %s", reservation.g2a_order_id, order.id)
+            wait = self._confirm_wait
+        confirmed = await self._g2a.confirmed(reservation.id, order.id) or reservation
+        return confirmed, await self._wait_ready(order.id, wait)
+
+    async def _order_for(self, reservation: Reservation) -> Order:
         offer = self._catalog.offer(reservation.sku)
         if offer is None:
             raise SaleRefused(Refusal.NOT_LISTED, "this product is not sold here any more")
-        order = await self._orders.create(  # one per G2A order, however often G2A asks
+        return await self._orders.create(  # one per G2A order, even if two confirms race
             order_id=secrets.token_hex(8),
             user_id=0,
             chat_id=0,
@@ -151,12 +165,6 @@ class G2ASales:
             channel=G2A,
             external_ref=reservation.g2a_order_id,
         )
-        confirmed = await self._g2a.confirmed(reservation.id, order.id)
-        if confirmed is None:  # expired meanwhile: the order stands, G2A asked in time
-            confirmed = reservation
-        self._wake_worker()
-        log.info("g2a order %s: confirmed as order %s", reservation.g2a_order_id, order.id)
-        return confirmed, await self._wait_ready(order.id, self._confirm_wait)
 
     async def inventory(self, g2a_order_id: str) -> Stock:
         order = await self._orders.by_external_ref(G2A, g2a_order_id)

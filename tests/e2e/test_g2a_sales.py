@@ -265,6 +265,17 @@ async def test_an_expired_reservation_is_released_and_cannot_be_confirmed(
     assert late.value.status == 410
     assert kinguin.orders_created == 0
 
+    order_id = new_order_id()  # confirmed in time, then G2A asks again after the expiry
+    reservation = await buyer.reserve(order_id, PRODUCT, 1)
+    await buyer.confirm(reservation.body.reservationId)
+    stored = await repo.reservation(reservation.body.reservationId)
+    assert stored is not None
+    await repo.expire_due(now=stored.expires_at + 1)
+    again = await buyer.confirm(reservation.body.reservationId)  # the order stands
+    assert again.body.status == "confirmed"
+    assert (await buyer.wait_for_stock(order_id, within=30)).body.keys
+    assert kinguin.orders_created == 1
+
 
 async def test_the_margin_guard_reprices_pauses_and_resumes(tg, admins, shop, kinguin, g2a, repo):
     offer_id = await listed(shop, g2a, price=7.50)  # pays 6.60; Kinguin 5.79 + 5% = 6.08

@@ -70,3 +70,8 @@ async def test_reservations_repeat_renew_and_confirm_once(db):
     assert await repo.confirmed("r1", "order-2") is None  # never another order
     assert await repo.expire_due(now=renewed.expires_at + 1) == 0  # confirmed stays
     assert await repo.confirmed("unknown", "order-1") is None
+    late = await repo.reserve("r4", "g2a-2", "100", "cs-source", 1, 5.79, "EUR", 9.99, 1800.0)
+    await repo.expire_due(now=late.expires_at + 1)  # its order was made just before a crash
+    assert (await repo.reservation("r4")).lapsed(late.expires_at + 1)
+    after = await repo.confirmed("r4", "order-9")
+    assert after is not None and after.state is ReservationState.CONFIRMED
