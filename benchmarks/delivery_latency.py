@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import tempfile
 import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from benchmarks.flows import buy, key_message
+from benchmarks.flows import buy, key_message, spread
 from bot.app import build
 from bot.config import PROJECT_ROOT, Settings
 from tests.support.fake_telegram import FakeTelegram
@@ -69,11 +68,7 @@ async def measure(args: argparse.Namespace) -> None:
         f"orders: {args.orders}, vendor processing {args.processing}s, "
         f"polling {args.poll_min}s..{args.poll_max}s (x1.5)"
     )
-    print(
-        "COMPLETED -> key message sent (s): "
-        f"min {latencies[0]:.3f}  median {statistics.median(latencies):.3f}  "
-        f"p90 {latencies[int(0.9 * (len(latencies) - 1))]:.3f}  max {latencies[-1]:.3f}"
-    )
+    print(f"COMPLETED -> key message sent (s): {spread(latencies)}")
     print(
         f"throughput: {args.orders / (finished - started):.1f} orders/s "
         f"({finished - started:.1f}s from the first /start to the last key)"

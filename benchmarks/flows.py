@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Iterable
+
 from tests.support.fake_telegram import Call, FakeTelegram, FakeUser
 
 
@@ -27,3 +30,12 @@ async def key_message(tg: FakeTelegram, user: FakeUser) -> Call:
         return call.params.get("chat_id") == user.id and "Your key" in call.params.get("text", "")
 
     return await tg.wait_for("sendMessage", where=is_key, timeout=120)
+
+
+def spread(values: Iterable[float]) -> str:
+    """min, median, p90 and max of some durations (seconds), for a benchmark's line."""
+    ordered = sorted(values)
+    return (
+        f"min {ordered[0]:.3f}  median {statistics.median(ordered):.3f}  "
+        f"p90 {ordered[int(0.9 * (len(ordered) - 1))]:.3f}  max {ordered[-1]:.3f}"
+    )

@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import tempfile
 import time
 from collections import Counter, defaultdict
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+from benchmarks.flows import spread
 from bot.app import build
 from bot.config import PROJECT_ROOT, Settings
 from bot.g2a.channel import G2AChannel
@@ -92,19 +92,12 @@ async def measure(args: argparse.Namespace) -> None:
                 name = "confirm"
             times[f"{call.method} {name}"].append(call.seconds)
     confirms = Counter(purchase.confirmation.status for purchase, _ in results)
-    totals = sorted(total for _, total in results)
-    print(f"G2A buyers: {args.buyers} at once, Kinguin processing {args.processing}s")
+    print(f"G2A buyers: {args.buyers} at once, Kinguin processing {args.processing}s (s)")
     for name, values in sorted(times.items()):
-        values.sort()
-        print(
-            f"  {name:<22} n={len(values):<4} median {statistics.median(values):.3f}s  "
-            f"p90 {values[int(0.9 * (len(values) - 1))]:.3f}s  max {values[-1]:.3f}s"
-        )
+        print(f"  {name:<22} n={len(values):<4} {spread(values)}")
+    print(f"  {'reserve -> keys':<22} n={len(results):<4} {spread(t for _, t in results)}")
     print(f"  confirm answers: {dict(sorted(confirms.items()))} (200: keys ready, 202: later)")
-    print(
-        f"  reserve -> keys: median {statistics.median(totals):.2f}s  max {totals[-1]:.2f}s; "
-        f"all {args.buyers} sales in {elapsed:.1f}s; Kinguin orders: {kinguin.orders_created}"
-    )
+    print(f"  all {args.buyers} sales in {elapsed:.1f}s; Kinguin orders: {kinguin.orders_created}")
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import socket
-import statistics
 import tempfile
 import time
 from collections import Counter
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.flows import buy, key_message
+from benchmarks.flows import buy, key_message, spread
 from bot.app import build
 from bot.config import PROJECT_ROOT, Settings
 from storage import Database, KeyCipher, OrderRepo
@@ -70,11 +69,7 @@ async def run(
         + ", ".join(f"{kind} {n / orders:.1f}" for kind, n in kinds.most_common())
         + ")"
     )
-    print(
-        "  vendor completed -> key message (s): "
-        f"min {latencies[0]:.3f}  median {statistics.median(latencies):.3f}  "
-        f"max {latencies[-1]:.3f}"
-    )
+    print(f"  vendor completed -> key message (s): {spread(latencies)}")
 
 
 def _shape(path: str) -> str:

@@ -290,9 +290,7 @@ class Fulfillment:
                 ref=order.external_ref,
             )
         try:
-            if order.channel != TELEGRAM:  # the channel fetches the keys itself
-                await self._notifier.sold_elsewhere(order)
-            elif order.delivers_key:
+            if order.delivers_key:
                 await self._notifier.send_keys(order, await self._orders.keys(order.id))
             else:
                 await self._notifier.topped_up(order)

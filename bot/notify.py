@@ -69,7 +69,13 @@ class Notifier:
     async def send_keys(self, order: Order, keys: Sequence[Key]) -> None:
         """All of an order's keys together: text keys in one message (each copyable),
         image keys as photos (an album when there are several), the caption naming it.
-        A fulfilled order's delivery also goes to the admins' sales feed (never the key)."""
+        A fulfilled order's delivery also goes to the admins' sales feed (never the key).
+        Another channel's order (G2A) has no chat: that channel fetches its keys."""
+        if order.channel != TELEGRAM:
+            await self._delivered(
+                order, __("🧾 #{id} sold on {channel}: {title} ×{units}, their order {ref}")
+            )
+            return
         try:
             await self._keys(order, keys, order.chat_id, order.user_id)
         finally:
@@ -153,12 +159,6 @@ class Notifier:
                     id=short_id(order), title=html.escape(order.title), details=details
                 ),
             )
-
-    async def sold_elsewhere(self, order: Order) -> None:
-        """Another channel's order (G2A) is fulfilled: its keys wait for that channel."""
-        await self._delivered(
-            order, __("🧾 #{id} sold on {channel}: {title} ×{units}, their order {ref}")
-        )
 
     async def refunded(self, order: Order) -> None:
         if order.channel != TELEGRAM:  # the channel refunds its own buyer

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -33,7 +33,7 @@ class G2AChannel:
     listings: G2AListings
     routes: Callable[[web.Application], None]
     client_id: str  # what G2A (or the sandbox's simulated buyer) presents
-    client_secret: str
+    client_secret: str = field(repr=False)  # never in a log line
 
     async def chores(self) -> None:
         await self.sales.expire_reservations()

@@ -22,7 +22,7 @@ from babel.support import LazyProxy
 from bot.catalog import Catalog
 from bot.notify import Notifier
 from bot.offers import OfferService
-from storage.g2a import G2ARepo, ListingState
+from storage.g2a import G2ARepo, Listing, ListingState
 from storage.models import Offer
 from vendors.base import VendorError, VendorOffer
 
@@ -31,6 +31,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GUARD = "margin guard"  # last_error of a listing the guard paused (it may resume it)
+HALF_CENT = 0.005  # G2A rounds its payouts to the cent
+
+
+def payout_needed(cost: float, min_margin: float) -> float:
+    """What G2A must pay us per unit: the source's cost plus `min_margin` percent."""
+    return cost * (1 + min_margin / 100)
+
+
+def covers(income: float | None, needed: float) -> bool:
+    return income is not None and income >= needed - HALF_CENT
 
 
 class MarginGuard:
@@ -68,9 +78,7 @@ class MarginGuard:
         """A source's price or availability changed: guard each listing sold from it."""
         for offer in self._catalog.offers(10**6):
             if offer.g2a_product_id and (offer.vendor, offer.vendor_offer_id) == (vendor, offer_id):
-                listing = await self._repo.listing(offer.sku)
-                if listing is not None and listing.offer_id:
-                    await self.check(offer, source)
+                await self.check(offer, source)
 
     async def _check(self, offer: Offer, source: VendorOffer | None) -> None:
         listing = await self._repo.listing(offer.sku)
@@ -80,40 +88,35 @@ class MarginGuard:
             return  # an admin paused it: theirs to resume
         cost = self._listings.cost_in_eur(source)
         if source is None or not source.available or source.price > offer.max_vendor_price:
-            if listing.state is ListingState.ACTIVE:
-                await self._listings.change(listing, state=ListingState.PAUSED, last_error=GUARD)
-                await self._alert(
-                    __(
-                        "G2A listing {sku} paused: {vendor} sells it at {cost} now, above our"
-                        " limit of {limit}, or not at all."
-                    ),
-                    offer,
-                    cost=_money(source.price, source.currency) if source else "-",
-                    limit=f"{offer.max_vendor_price:g}",
-                )
+            await self._pause(
+                listing,
+                offer,
+                __(
+                    "G2A listing {sku} paused: {vendor} sells it at {cost} now, above our"
+                    " limit of {limit}, or not at all."
+                ),
+                cost=_money(source.price, source.currency) if source else "-",
+                limit=f"{offer.max_vendor_price:g}",
+            )
             return
         if cost is None:
             log.warning("g2a guard: no %s rate for %s", source.currency, offer.sku)
             return
-        needed = cost * (1 + self._listings.min_margin / 100)
+        needed = payout_needed(cost, self._listings.min_margin)
         assert offer.g2a_product_id is not None
         try:
-            income = await self._listings.income(offer.g2a_product_id, listing.price)
-            price: float | None = listing.price
-            if income is None or income < needed - 0.005:
-                price = await self._price_for(offer.g2a_product_id, needed, listing.price)
+            price = await self._price_for(offer.g2a_product_id, needed, listing.price)
         except VendorError as exc:  # the next price change, or a purchase, tries again
             log.warning("g2a guard on %s: %s", offer.sku, exc)
             return
         if price is None:
-            if listing.state is ListingState.ACTIVE:
-                await self._listings.change(listing, state=ListingState.PAUSED, last_error=GUARD)
-                await self._alert(
-                    __("G2A listing {sku} paused: no price earns {cost} EUR plus {margin}%."),
-                    offer,
-                    cost=f"{cost:.2f}",
-                    margin=f"{self._listings.min_margin:g}",
-                )
+            await self._pause(
+                listing,
+                offer,
+                __("G2A listing {sku} paused: no price earns {cost} EUR plus {margin}%."),
+                cost=f"{cost:.2f}",
+                margin=f"{self._listings.min_margin:g}",
+            )
             return
         resume = listing.state is ListingState.PAUSED
         if price == listing.price and not resume:
@@ -140,13 +143,21 @@ class MarginGuard:
                 price=f"{price:.2f}",
             )
 
+    async def _pause(
+        self, listing: Listing, offer: Offer, why: LazyProxy, **values: object
+    ) -> None:
+        """Take an active listing off sale (once: a paused one stays as it is)."""
+        if listing.state is ListingState.ACTIVE:
+            await self._listings.change(listing, state=ListingState.PAUSED, last_error=GUARD)
+            await self._alert(why, offer, **values)
+
     async def _price_for(self, product_id: str, needed: float, start: float) -> float | None:
-        """The lowest price (to the cent, found in a few simulations) whose payout covers
-        `needed`, or None."""
+        """`start` if its payout covers `needed`, else the lowest price that does (to the
+        cent, found in a few simulations), or None."""
         price = start
         for _attempt in range(5):
             income = await self._listings.income(product_id, price)
-            if income is not None and income >= needed - 0.005:
+            if covers(income, needed):
                 return round(price, 2)
             if not income or income <= 0:
                 return None

@@ -14,7 +14,7 @@ from enum import Enum
 
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.g2a.guard import MarginGuard
+from bot.g2a.guard import MarginGuard, covers, payout_needed
 from bot.notify import Notifier
 from bot.offers import OfferService
 from storage.admin_log import AdminLog
@@ -66,9 +66,7 @@ class Quote:
 
     def earns(self, min_margin: float) -> bool:
         """Whether the payout covers the cost plus `min_margin` percent (unknown: no)."""
-        if self.income is None or self.cost is None:
-            return False
-        return self.income >= self.cost * (1 + min_margin / 100) - 0.005
+        return self.cost is not None and covers(self.income, payout_needed(self.cost, min_margin))
 
 
 @dataclass(frozen=True)
@@ -254,8 +252,6 @@ class G2AListings:
             return None
         if source.currency.upper() == EUR:
             return source.price
-        stars, per_euro = (
-            self._settings.in_stars(source.price, source.currency),
-            (self._settings.stars_per_currency.get(EUR)),
-        )
+        stars = self._settings.in_stars(source.price, source.currency)
+        per_euro = self._settings.in_stars(1.0, EUR)
         return None if stars is None or not per_euro else stars / per_euro

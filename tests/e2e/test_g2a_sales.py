@@ -16,7 +16,7 @@ import pytest
 
 from bot.g2a.channel import G2AChannel
 from storage import Database, G2ARepo, ListingState, OrderState
-from storage.models import G2A
+from storage.models import G2A, Order
 from tests.conftest import G2A_HASH, VENDOR_KEY
 from tests.e2e.flows import eventually, settled, started
 from tests.e2e.test_admins import ADMIN_CHAT, MEMBER, OPERATOR, OWNER, admins, reply_in
@@ -78,6 +78,16 @@ async def listed(shop, g2a: G2ASimulator, price: float = 9.99) -> str:
     listing = await channel(shop).listings.create("cs-source", price, OWNER)
     assert listing.state is ListingState.ACTIVE and listing.offer_id
     return listing.offer_id
+
+
+async def confirmed_sale(buyer: G2ABuyer, orders, quantity: int = 1) -> tuple[str, Order]:
+    """A G2A order reserved and confirmed: its G2A order id, and our order for it."""
+    order_id = new_order_id()
+    reservation = await buyer.reserve(order_id, PRODUCT, quantity)
+    await buyer.confirm(reservation.body.reservationId)
+    ours = await orders.by_external_ref(G2A, order_id)
+    assert ours is not None
+    return order_id, ours
 
 
 async def test_an_owner_lists_an_offer_and_a_g2a_buyer_gets_kinguin_keys(
@@ -338,12 +348,8 @@ async def test_a_source_that_cancels_after_confirm_alerts_and_an_owner_closes_it
 ):
     await listed(shop, g2a)
     kinguin.set_outcome(CS_SOURCE, "canceled")
-    order_id = new_order_id()
-    reservation = await buyer.reserve(order_id, PRODUCT, 1)
     mark = tg.mark()
-    await buyer.confirm(reservation.body.reservationId)
-    ours = await orders.by_external_ref(G2A, order_id)
-    assert ours is not None
+    order_id, ours = await confirmed_sale(buyer, orders)
     failed = await settled(orders, ours.id, OrderState.FAILED)
     alert = await reply_in(tg, admins, mark, "cancelled it")
     assert f"cancel their order {order_id} there" in alert and "refunded" not in alert
@@ -376,13 +382,9 @@ async def test_a_partial_delivery_hands_over_what_came_and_tells_the_admins(
 ):
     await listed(shop, g2a)
     kinguin.set_outcome(CS_SOURCE, "partial")
-    order_id = new_order_id()
-    reservation = await buyer.reserve(order_id, PRODUCT, 3)
     mark = tg.mark()
-    await buyer.confirm(reservation.body.reservationId)
+    order_id, ours = await confirmed_sale(buyer, orders, quantity=3)
     stock = await buyer.wait_for_stock(order_id, within=30)
-    ours = await orders.by_external_ref(G2A, order_id)
-    assert ours is not None
     sold = kinguin.order_by_external_id(ours.id)
     assert sold is not None and stock.body.keys == sold.keys and 0 < len(sold.keys) < 3
     alert = await reply_in(tg, admins, mark, "units")
@@ -399,11 +401,7 @@ async def test_the_sales_feed_names_g2a_sales_and_closed_orders(
     await listed(shop, g2a)
     sold = await buyer.buy(PRODUCT)
     kinguin.set_outcome(CS_SOURCE, "canceled")
-    cancelled = new_order_id()
-    reservation = await buyer.reserve(cancelled, PRODUCT, 1)
-    await buyer.confirm(reservation.body.reservationId)
-    ours = await orders.by_external_ref(G2A, cancelled)
-    assert ours is not None
+    cancelled, ours = await confirmed_sale(buyer, orders)
     await settled(orders, ours.id, OrderState.FAILED)
     mark = await owner.send(f"/refund {ours.id}", chat=forum)
     await tg.wait_for("sendMessage", where=lambda c: "Close order" in c.params["text"], since=mark)
