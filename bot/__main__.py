@@ -1,9 +1,12 @@
-"""`python -m bot`: read the configuration, assemble the shop, poll Telegram."""
+"""`python -m bot [--role all|bot|worker]`: read the configuration, assemble the shop, run
+what the role asks (ROLE, or `all`: everything in one process)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
+import os
 import sys
 from contextlib import AsyncExitStack
 
@@ -11,7 +14,8 @@ from aiogram.exceptions import TelegramUnauthorizedError
 
 from bot.app import build
 from bot.catalog import CatalogError
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Role, Settings, load_settings
+from bot.runtime.telegram import PollingConflict
 
 
 async def serve(settings: Settings) -> None:
@@ -20,14 +24,24 @@ async def serve(settings: Settings) -> None:
         await shop.run()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument(
+        "--role",
+        choices=[role.value for role in Role],
+        help="bot: Telegram updates and the HTTP server; worker: order steps and the shop's"
+        " periodic jobs; all (default): both in one process. Also ROLE.",
+    )
+    args = parser.parse_args(argv)
+    if args.role:
+        os.environ["ROLE"] = args.role
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         asyncio.run(serve(load_settings()))
-    except (ConfigError, CatalogError) as exc:
+    except (ConfigError, CatalogError, PollingConflict) as exc:
         print(f"storefront: {exc}", file=sys.stderr)
         return 2
     except TelegramUnauthorizedError:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from bot.runtime.signals import Signals
 from bot.stats import Stats, compute
-from bot.worker import Worker
 from storage.admin_log import AdminLog
 from storage.credit import CreditRepo
 from storage.flags import MAINTENANCE, FlagRepo
@@ -59,7 +59,7 @@ class AdminDesk:
         orders: OrderRepo,
         credit: CreditRepo,
         audit: AdminLog,
-        worker: Worker,
+        signals: Signals,
         vendors: Mapping[str, Vendor],
         users: UserRepo,
         flags: FlagRepo,
@@ -69,7 +69,7 @@ class AdminDesk:
         self._orders = orders
         self._credit = credit
         self._audit = audit
-        self._worker = worker
+        self._signals = signals
         self._vendors = vendors
 
     @property
@@ -99,7 +99,7 @@ class AdminDesk:
         except TransitionError:
             return Outcome.NOT_ALLOWED
         await self._audit.record(admin_id, "refund", order.id)
-        self._worker.wake()
+        self._signals.wake_workers()
         return Outcome.DONE
 
     async def retry(self, order: Order, admin_id: int) -> Outcome:
@@ -117,7 +117,7 @@ class AdminDesk:
         elif not await self._orders.wake(order.id):
             return Outcome.NOT_ALLOWED
         await self._audit.record(admin_id, "retry", order.id)
-        self._worker.wake()
+        self._signals.wake_workers()
         return Outcome.DONE
 
     async def grant_credit(self, user_id: int, stars: int, reason: str, admin_id: int) -> None:

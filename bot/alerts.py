@@ -18,8 +18,6 @@ import asyncio
 import contextlib
 import html
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable, Sequence
 
@@ -29,13 +27,17 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.runtime import process_name
 from bot.topics import ALERTS, GroupTopics
 from storage.alerts import Alert, AlertRepo
+from storage.leases import LeaseRepo
 
 log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 4096  # Bot API: text of one message
 DIGEST_SIZE = 40  # alerts per digest at most (the rest go in the next one)
 OPEN_BUTTONS = 5  # orders a digest offers to open with one tap
+SENDER_LEASE = 20.0  # one sender for the whole shop (the group's pace is the shop's)
+IDLE_CHECK = 5.0  # with nothing to send, look again this often (and renew the lease)
 
 
 class AlertSender:
@@ -49,6 +51,7 @@ class AlertSender:
         buttons: Callable[[list[str]], InlineKeyboardMarkup],
         interval: float = 3.0,
         topics: GroupTopics | None = None,
+        leases: LeaseRepo | None = None,
     ) -> None:
         self._bot = bot
         self._alerts = alerts
@@ -57,7 +60,8 @@ class AlertSender:
         self._interval = interval  # 3 s: 20 messages a minute
         self._topics = topics  # None: everything into the group itself
         self._make_buttons = buttons  # the admin router's buttons for these order ids
-        self._owner = f"{socket.gethostname()}:{os.getpid()}:alerts"
+        self._owner = process_name("alerts")
+        self._leases = leases  # None: this process is the shop's only sender
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -68,7 +72,7 @@ class AlertSender:
             self._wake.clear()
             started = time.monotonic()
             try:
-                sent = await self.send_once()
+                sent = await self._holds_lease() and await self.send_once()
             except Exception:  # alerts must outlive a bad moment; they stay pending
                 log.exception("sending admin alerts failed; trying again")
                 sent = True
@@ -76,8 +80,14 @@ class AlertSender:
                 await asyncio.sleep(max(0.0, self._interval - (time.monotonic() - started)))
             else:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._interval * 10):
+                    async with asyncio.timeout(IDLE_CHECK):
                         await self._wake.wait()
+
+    async def _holds_lease(self) -> bool:
+        """Whether this process is the shop's sender now (renewed every round)."""
+        if self._leases is None:
+            return True
+        return await self._leases.take("job:alert-sender", self._owner, SENDER_LEASE)
 
     async def send_once(self) -> bool:
         """Send the next message (one alert, or a digest); False when nothing waits."""

@@ -1,20 +1,20 @@
-"""Wiring: storage, vendors, services, the aiogram dispatcher and the worker, in one place."""
+"""Wiring: storage, vendors, services, the aiogram dispatcher, the worker and the HTTP
+server, in one place."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.types import BotCommand
-from aiogram.utils.i18n import I18n
+from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
+from redis.asyncio import Redis
 
 from bot.admin_desk import AdminDesk
 from bot.admins import AdminAccess
@@ -24,7 +24,7 @@ from bot.catalog import Catalog, check_against_vendors, load_catalog_file
 from bot.catalog.desk import CatalogDesk
 from bot.catalog.importer import Importer
 from bot.checkout import Checkout
-from bot.config import OFFICIAL_API, CatalogSettings, Settings
+from bot.config import OFFICIAL_API, CatalogSettings, ConfigError, Settings
 from bot.fulfillment import Fulfillment
 from bot.g2a.channel import open_channel
 from bot.i18n import UserLanguageMiddleware, load_i18n
@@ -32,12 +32,17 @@ from bot.notify import Notifier
 from bot.offers import OfferService
 from bot.reconcile import PaymentReconciler
 from bot.refunds import Refunds
-from bot.server import HttpServer
+from bot.runtime.metrics import UpdateMetrics
+from bot.runtime.process import Storefront
+from bot.runtime.redis import connect_redis
+from bot.runtime.signals import Signal, Signals
+from bot.runtime.telegram import webhook_route
+from bot.server import HealthSources, HttpServer, Route
 from bot.support import SupportDesk
 from bot.topics import GroupTopics
 from bot.vendor_watch import VendorWatch
 from bot.webhooks import VendorEvents
-from bot.worker import Worker
+from bot.worker import Chore, Worker
 from handlers import admin_router, customer_router
 from handlers.admin import alert_buttons
 from handlers.support import write_more
@@ -49,6 +54,7 @@ from storage import (
     FlagRepo,
     ForumTopicRepo,
     KeyCipher,
+    LeaseRepo,
     OfferRepo,
     OrderRepo,
     StrayPaymentRepo,
@@ -56,81 +62,42 @@ from storage import (
     UserRepo,
 )
 from storage.cursors import CursorRepo
+from storage.db import DatabaseError
+from storage.flags import KEYS_FINGERPRINT
 from vendors import REGISTRY, VendorContext, VendorPool
-from vendors.base import Vendor
+from vendors.pace import Pace
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Storefront:
-    bot: Bot
-    dispatcher: Dispatcher
-    worker: Worker
-    i18n: I18n
-    vendors: dict[str, Vendor]
-    alerts: AlertSender | None = None
-
-    async def run(self, *, handle_signals: bool = True) -> None:
-        """Long-poll Telegram and run the worker until stopped (SIGTERM/SIGINT)."""
-        await self.set_commands()
-        worker = asyncio.create_task(self.worker.run(), name="worker")
-        background = [worker]
-        if self.alerts is not None:
-            background.append(asyncio.create_task(self.alerts.run(), name="alerts"))
-        try:
-            await self.dispatcher.start_polling(
-                self.bot,
-                allowed_updates=self.dispatcher.resolve_used_update_types(),
-                close_bot_session=False,
-                handle_signals=handle_signals,
-            )
-        finally:
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
-
-    async def set_commands(self) -> None:
-        for locale in [None, *self.i18n.available_locales]:
-            with self.i18n.context(), self.i18n.use_locale(locale or self.i18n.default_locale):
-                commands = [
-                    BotCommand(command="start", description=self.i18n.gettext("Open the catalog")),
-                    BotCommand(command="orders", description=self.i18n.gettext("My orders")),
-                    BotCommand(
-                        command="support", description=self.i18n.gettext("Write to our team")
-                    ),
-                    BotCommand(command="language", description=self.i18n.gettext("Language")),
-                    BotCommand(command="cancel", description=self.i18n.gettext("Cancel")),
-                    BotCommand(
-                        command="paysupport", description=self.i18n.gettext("Help with a payment")
-                    ),
-                    BotCommand(command="terms", description=self.i18n.gettext("Terms of sale")),
-                ]
-            await self.bot.set_my_commands(commands, language_code=locale)
+DAY = 86400  # a conversation left this long starts over
 
 
 async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
+    """Every part of the shop, wired; what runs of it is the role's choice (Storefront)."""
     i18n = load_i18n(settings.locales_dir, settings.default_locale)
     offers = load_catalog_file(settings.catalog_file, REGISTRY)
 
-    db = await Database.open(settings.database_path)
+    db = await _database(settings)
     stack.push_async_callback(db.close)
+    redis = (
+        await connect_redis(settings.redis_url.get_secret_value()) if settings.redis_url else None
+    )
+    if redis is not None:
+        stack.push_async_callback(redis.aclose)
+    signals = Signals(redis, settings.redis_prefix)
     webhook_base = None
     if settings.http_port:  # the server starts last, but simulators need its address now
         webhook_base = f"http://127.0.0.1:{settings.http_port}/webhooks"
-    vendor_context = _vendor_context(settings, stack, webhook_base)
+    vendor_context = _vendor_context(settings, stack, webhook_base, _pace(settings))
     pool = VendorPool(vendor_context)
     in_use = {offer.vendor for offer in offers} | await OfferRepo(db).imported_vendors()
     vendors = await pool.open_all(in_use & REGISTRY.keys())
     check_against_vendors(settings.catalog_file, offers, vendors)
     await OfferRepo(db).replace_catalog(offers)
     catalog = Catalog(await OfferRepo(db).active())
-    cipher = (
-        KeyCipher(settings.keys_encryption_key.get_secret_value())
-        if settings.keys_encryption_key
-        else KeyCipher.from_file(settings.database_path.parent / "keys.secret")
-    )
-    users, orders = UserRepo(db), OrderRepo(db, cipher)
+    flags = FlagRepo(db)
+    cipher = await _cipher(settings, flags)
+    users, orders, leases = UserRepo(db), OrderRepo(db, cipher), LeaseRepo(db)
+    signals.on(Signal.CUSTOMER, lambda user_id: users.forget(int(user_id or 0)))
 
     bot = _bot(settings)
     stack.push_async_callback(bot.session.close)
@@ -149,8 +116,10 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
             buttons=alert_buttons,
             interval=settings.alert_interval_seconds,
             topics=topics,
+            leases=leases,
         )
-        notifier.on_alert(sender.wake)
+        signals.on(Signal.ALERTS, lambda _: sender.wake())
+        notifier.on_alert(lambda: signals.emit(Signal.ALERTS))
     offer_service = OfferService(vendors, ttl=settings.offer_cache_seconds)
     catalog_desk = CatalogDesk(
         OfferRepo(db),
@@ -160,7 +129,9 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         Importer(pool, settings),
         vendors,
         settings,
+        announce=lambda: signals.emit(Signal.CATALOG, here=False),
     )
+    signals.on(Signal.CATALOG, lambda _: catalog_desk.reload())
     strays = StrayPaymentRepo(db)
     fulfillment = Fulfillment(
         orders,
@@ -173,7 +144,6 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         webhook_poll=settings.webhook_poll_seconds,
         preorder_poll=settings.preorder_poll_seconds,
     )
-    flags = FlagRepo(db)
     checkout = Checkout(
         orders,
         strays,
@@ -183,6 +153,9 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         users=users,
         flags=flags,
     )
+    watch = VendorWatch(vendors, notifier, settings.vendor_balance_alert_below, flags)
+    # another replica's /offer edit reaches this one's snapshot within a round at the latest
+    refresh = Chore("catalog-reload", catalog_desk.reload, shared=False)
     worker = Worker(
         orders,
         strays,
@@ -193,25 +166,19 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         lease_seconds=settings.worker_lease_seconds,
         invoice_ttl=settings.invoice_ttl_minutes * 60,
         pushing_vendors=tuple(name for name, v in vendors.items() if v.pushes_updates),
-        chores=(
-            VendorWatch(vendors, notifier, settings.vendor_balance_alert_below).check,
-            # another replica's /offer edit reaches this one's snapshot within a round
-            catalog_desk.reload,
-        ),
+        chores=(Chore("vendor-health", watch.check), refresh),
+        leases=leases,
     )
+    signals.on(Signal.ORDERS_DUE, lambda _: worker.wake())
     g2a = await open_channel(
-        settings, vendor_context, db, orders, catalog, offer_service, notifier, worker.wake
+        settings, vendor_context, db, orders, catalog, offer_service, notifier, signals.wake_workers
     )
     if g2a is not None:
-        worker.add_chore(g2a.chores)
-    if settings.http_port:
-        events = VendorEvents(vendors, orders, offer_service, worker)
-        routes = [g2a.routes] if g2a is not None else []
-        server = HttpServer(events, db, worker, vendors, routes=routes)
-        await server.start(settings.http_host, settings.http_port)
-        stack.push_async_callback(server.stop)
+        worker.add_chore(Chore("g2a", g2a.chores))
     credit = CreditRepo(db)
-    dispatcher = Dispatcher(storage=MemoryStorage(), events_isolation=SimpleEventIsolation())
+    storage, isolation = _conversations(settings, redis)
+    dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
+    dispatcher.update.outer_middleware(UpdateMetrics())
     UserLanguageMiddleware(i18n, users, settings.admin_chat_id).setup(dispatcher)
     dispatcher.include_router(admin_router())
     dispatcher.include_router(customer_router())
@@ -222,11 +189,18 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         orders=orders,
         users=users,
         credit=credit,
-        broadcaster=Broadcaster(bot, users, i18n, rate=settings.broadcast_rate_per_second),
+        broadcaster=Broadcaster(
+            bot,
+            users,
+            i18n,
+            rate=settings.broadcast_rate_per_second,
+            pace=vendor_context.pace,
+            leases=leases,
+        ),
         access=AdminAccess(bot, settings.admin_chat_id, settings.owner_ids),
-        desk=AdminDesk(orders, credit, AdminLog(db), worker, vendors, users, flags),
+        desk=AdminDesk(orders, credit, AdminLog(db), signals, vendors, users, flags),
         catalog_desk=catalog_desk,
-        worker=worker,
+        signals=signals,
         notifier=notifier,
         support=SupportDesk(
             bot, topics, SupportMessageRepo(db), orders, notifier, write_more=write_more
@@ -234,7 +208,83 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         settings=settings,
         g2a=g2a,
     )
-    return Storefront(bot, dispatcher, worker, i18n, vendors, sender)
+    if settings.http_port:
+        routes: list[Route] = []
+        if settings.role.serves_updates:
+            routes.append(VendorEvents(vendors, orders, offer_service, signals).route)
+            if g2a is not None:
+                routes.append(g2a.routes)
+            if settings.webhook_path and settings.telegram_webhook_secret:
+                secret = settings.telegram_webhook_secret.get_secret_value()
+                routes.append(webhook_route(dispatcher, bot, settings.webhook_path, secret))
+        health = HealthSources(
+            role=settings.role,
+            db=db,
+            orders=orders,
+            alerts=alerts,
+            vendors=vendors,
+            redis=redis,
+            worker_alive=worker.alive if settings.role.works else None,
+            token=settings.health_token.get_secret_value() if settings.health_token else None,
+        )
+        server = HttpServer(health, routes)
+        await server.start(settings.http_host, settings.http_port)
+        stack.push_async_callback(server.stop)
+    return Storefront(
+        settings, bot, dispatcher, worker, i18n, vendors, signals, flags, sender, refresh.run
+    )
+
+
+async def _database(settings: Settings) -> Database:
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    try:
+        return await Database.open(
+            url or settings.database_path, pool_size=settings.database_pool_size
+        )
+    except DatabaseError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+async def _cipher(settings: Settings, flags: FlagRepo) -> KeyCipher:
+    """The key that encrypts keys at rest: the same one for every process of the shop, or
+    the keys stored by one could not be read by another (checked against the database)."""
+    key = settings.keys_encryption_key
+    try:
+        cipher = (
+            KeyCipher(key.get_secret_value())
+            if key
+            else KeyCipher.from_file(settings.database_path.parent / "keys.secret")
+        )
+    except ValueError:
+        raise ConfigError("KEYS_ENCRYPTION_KEY is invalid: it must be a Fernet key") from None
+    if await flags.set_once(KEYS_FINGERPRINT, cipher.fingerprint()) != cipher.fingerprint():
+        raise ConfigError(
+            "KEYS_ENCRYPTION_KEY is not the key this shop's keys are encrypted with: use the"
+            " shop's KEYS_ENCRYPTION_KEY (or its keys.secret) in every process"
+        )
+    return cipher
+
+
+def _pace(settings: Settings) -> Pace:
+    if settings.redis_url is None:
+        return Pace()
+    return Pace.in_redis(settings.redis_url.get_secret_value(), settings.redis_prefix)
+
+
+def _conversations(
+    settings: Settings, redis: Redis | None
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Where conversation state lives: in Redis, so that any replica continues a
+    conversation another began (and handles one chat's updates one at a time), or here."""
+    storage: BaseStorage
+    isolation: BaseEventIsolation
+    if redis is None:
+        storage, isolation = MemoryStorage(), SimpleEventIsolation()
+    else:
+        keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
+        storage = RedisStorage(redis, key_builder=keys, state_ttl=DAY, data_ttl=DAY)
+        isolation = RedisEventIsolation(redis, key_builder=keys)
+    return storage, isolation
 
 
 def _bot(settings: Settings) -> Bot:
@@ -256,7 +306,7 @@ def _bot(settings: Settings) -> Bot:
 
 
 def _vendor_context(
-    settings: CatalogSettings, stack: AsyncExitStack, webhook_base: str | None = None
+    settings: CatalogSettings, stack: AsyncExitStack, webhook_base: str | None, pace: Pace
 ) -> VendorContext:
     return VendorContext(
         sandbox=settings.sandbox,
@@ -264,4 +314,5 @@ def _vendor_context(
         rate_per_second=settings.vendor_rate_per_second,
         stack=stack,
         webhook_base=webhook_base,
+        pace=pace,
     )

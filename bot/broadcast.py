@@ -20,12 +20,16 @@ from aiogram.exceptions import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiolimiter import AsyncLimiter
 
+from bot.runtime import process_name
+from storage.leases import LeaseRepo
 from storage.users import UserRepo
+from vendors.pace import Pace
 
 log = logging.getLogger(__name__)
 PAGE = 200
+LEASE = "job:broadcast"  # one broadcast at a time in the whole shop
+LEASE_SECONDS = 120.0  # renewed every page; a crashed sender's lease runs out
 
 
 @dataclass
@@ -49,23 +53,43 @@ class Broadcaster:
         *,
         rate: float = 25.0,
         progress_every: float = 5.0,
+        pace: Pace | None = None,
+        leases: LeaseRepo | None = None,
     ) -> None:
         self._bot = bot
         self._users = users
         self._i18n = i18n
-        # one for the whole bot (30/s is global); one message per 1/rate s: no bursts
-        self._limiter = AsyncLimiter(1, 1.0 / rate)
+        # Telegram's ~30 messages a second are the bot's, whichever replica sends
+        self._pace = pace or Pace()
+        self._rate = rate
+        self._leases = leases
+        self._owner = process_name("broadcast")
         self._progress_every = progress_every
         self._running: set[asyncio.Task[BroadcastCount]] = set()
 
-    def start(
+    async def start(
         self, text: str, chat_id: int, progress_message_id: int
-    ) -> asyncio.Task[BroadcastCount]:
-        """Run in the background (the admin's update is answered at once)."""
-        task = asyncio.create_task(self.run(text, chat_id, progress_message_id))
+    ) -> asyncio.Task[BroadcastCount] | None:
+        """Run in the background (the admin's update is answered at once); None while
+        another broadcast is still going out (from any process of the shop)."""
+        if not await self._hold():
+            return None
+        task = asyncio.create_task(self._run_and_release(text, chat_id, progress_message_id))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task
+
+    async def _hold(self) -> bool:
+        return self._leases is None or await self._leases.take(LEASE, self._owner, LEASE_SECONDS)
+
+    async def _run_and_release(
+        self, text: str, chat_id: int, progress_message_id: int
+    ) -> BroadcastCount:
+        try:
+            return await self.run(text, chat_id, progress_message_id)
+        finally:
+            if self._leases is not None:
+                await self._leases.release(LEASE, self._owner)
 
     async def run(self, text: str, chat_id: int, progress_message_id: int) -> BroadcastCount:
         count = BroadcastCount(total=await self._users.count_reachable())
@@ -77,6 +101,7 @@ class Broadcaster:
                 break
             await asyncio.gather(*(self._send(user_id, text, count) for user_id in page))
             after = page[-1]
+            await self._hold()
             if time.monotonic() - last_progress >= self._progress_every:
                 last_progress = time.monotonic()
                 await self._progress(chat_id, progress_message_id, count)
@@ -92,20 +117,20 @@ class Broadcaster:
 
     async def _send(self, user_id: int, text: str, count: BroadcastCount) -> None:
         for _attempt in range(3):
-            async with self._limiter:
-                try:
-                    await self._bot.send_message(user_id, text)
-                except TelegramRetryAfter as exc:
-                    await asyncio.sleep(exc.retry_after)
-                    continue
-                except TelegramForbiddenError:
-                    count.blocked += 1
-                    await self._users.set_blocked(user_id, True)
-                    return
-                except TelegramBadRequest as exc:  # e.g. the chat is gone
-                    log.info("broadcast to %s failed: %s", user_id, exc.message)
-                    count.failed += 1
-                    return
+            await self._pace.wait("telegram:broadcast", self._rate, smooth=True)
+            try:
+                await self._bot.send_message(user_id, text)
+            except TelegramRetryAfter as exc:
+                await asyncio.sleep(exc.retry_after)
+                continue
+            except TelegramForbiddenError:
+                count.blocked += 1
+                await self._users.set_blocked(user_id, True)
+                return
+            except TelegramBadRequest as exc:  # e.g. the chat is gone
+                log.info("broadcast to %s failed: %s", user_id, exc.message)
+                count.failed += 1
+                return
             count.sent += 1
             return
         count.failed += 1

@@ -6,10 +6,13 @@ The variable names are a public interface documented in the README: keep them st
 from __future__ import annotations
 
 import json
+import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +26,22 @@ class ConfigError(Exception):
 # What a Star earns a seller in each vendor currency (Telegram pays out about $0.013 a
 # Star), approximate at the end of 2026: owners set STARS_PER_CURRENCY to their own rates.
 DEFAULT_STARS_PER_CURRENCY = {"USD": 77.0, "EUR": 83.0, "KZT": 0.15}
+
+
+class Role(StrEnum):
+    """What one process of the shop does (`python -m bot --role`, or ROLE)."""
+
+    ALL = "all"  # everything in one process (the default)
+    BOT = "bot"  # Telegram updates and the HTTP server
+    WORKER = "worker"  # order steps and the shop's periodic jobs
+
+    @property
+    def serves_updates(self) -> bool:
+        return self is not Role.WORKER
+
+    @property
+    def works(self) -> bool:
+        return self is not Role.BOT
 
 
 class CatalogSettings(BaseSettings):
@@ -89,6 +108,20 @@ class Settings(CatalogSettings):
     # the admin group's other administrators are operators (read, retry).
     owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     database_path: Path = Path("data/storefront.sqlite3")
+    # PostgreSQL (postgresql://user:password@host:5432/db) instead of the SQLite file
+    database_url: SecretStr | None = None
+    database_pool_size: int = Field(default=10, ge=1, le=1000)
+    # Redis (redis://host:6379/0): conversation state and the shop's shared limits and
+    # signals, for a shop of several processes; REDIS_PREFIX keeps shops on one Redis apart
+    redis_url: SecretStr | None = None
+    redis_prefix: str = Field(default="storefront", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    role: Role = Role.ALL
+    # Webhook mode: Telegram posts updates to this public HTTPS URL (its path is served on
+    # HTTP_PORT), proving itself with the secret; unset: long polling
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    # /health tells details and /metrics answers only with `Authorization: Bearer <this>`
+    health_token: SecretStr | None = None
     locales_dir: Path = PROJECT_ROOT / "locales"
     default_locale: str = "en"
 
@@ -119,6 +152,58 @@ class Settings(CatalogSettings):
     order_stuck_alert_minutes: float = Field(default=60.0, gt=0)
     invoice_ttl_minutes: float = Field(default=60.0, gt=0)
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in (
+            "postgresql",
+            "postgres",
+        ):
+            raise ValueError("must be a postgresql:// URL (unset: SQLite at DATABASE_PATH)")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in (
+            "redis",
+            "rediss",
+            "unix",
+        ):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("https", "http"):
+            raise ValueError("must be the https:// URL Telegram posts updates to")
+        return value or None
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram: 1-256 characters, A-Z, a-z, 0-9, _ and -
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters: letters, digits, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.telegram_webhook_url and self.telegram_webhook_secret is None:
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET is not set: webhook mode needs it, so that only"
+                " Telegram can post updates"
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str | None:
+        """The path of TELEGRAM_WEBHOOK_URL, which the HTTP server serves."""
+        if not self.telegram_webhook_url:
+            return None
+        return urlsplit(self.telegram_webhook_url).path or "/"
+
     @field_validator("owner_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -139,6 +224,7 @@ class Settings(CatalogSettings):
         return value
 
 
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 S = TypeVar("S", bound=BaseSettings)
 
 
@@ -155,6 +241,8 @@ def _load(kind: type[S]) -> S:
         return kind()  # values come from the environment
     except ValidationError as exc:
         first = exc.errors()[0]
+        if not first["loc"]:  # a rule about several settings says which itself
+            raise ConfigError(str(first["msg"]).removeprefix("Value error, ")) from None
         name = ".".join(str(part) for part in first["loc"]).upper()
         if first["type"] == "missing":
             raise ConfigError(f"{name} is not set: put it in the environment or in .env") from None

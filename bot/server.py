@@ -1,47 +1,61 @@
-"""The bot's HTTP server (aiohttp): vendor webhooks and a health check. Later work puts
-Telegram webhooks and metrics here too."""
+"""The HTTP server (aiohttp) every process of the shop runs: `/health` and `/metrics`, plus
+what its role serves (the Telegram webhook, vendor webhooks, G2A's dropshipping calls).
+
+The port is public (Telegram and the vendors call it), so strangers get the health status
+alone; the details and the metrics need `Authorization: Bearer <HEALTH_TOKEN>`."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
+from redis.asyncio import Redis
 
-from bot.webhooks import VendorEvents
-from bot.worker import Worker
+from bot.runtime.metrics import CONTENT_TYPE, scrape
+from storage.alerts import AlertRepo
 from storage.db import Database
-from vendors.base import Vendor, WebhookRefused
+from storage.orders import OrderRepo
+from vendors.base import Vendor
 
 log = logging.getLogger(__name__)
-MAX_WEBHOOK_BYTES = 1024 * 1024
+MAX_BODY_BYTES = 1024 * 1024
 BALANCE_TTL = 60.0  # /health may be polled often; balances are asked at most this often
+CHECK_TIMEOUT = 3.0
+Route = Callable[[web.Application], None]
+
+
+@dataclass
+class HealthSources:
+    """What /health and /metrics look at in this process."""
+
+    role: str
+    db: Database
+    orders: OrderRepo
+    alerts: AlertRepo
+    vendors: Mapping[str, Vendor]
+    redis: Redis | None = None
+    worker_alive: Callable[[float], bool] | None = None  # None: this process runs no worker
+    token: str | None = None  # HEALTH_TOKEN
 
 
 class HttpServer:
-    def __init__(
-        self,
-        events: VendorEvents,
-        db: Database,
-        worker: Worker,
-        vendors: Mapping[str, Vendor],
-        routes: Sequence[Callable[[web.Application], None]] = (),
-    ) -> None:
-        self._routes = routes  # more endpoints (G2A's dropshipping calls)
-        self._events = events
-        self._db = db
-        self._worker = worker
-        self._vendors = vendors
+    def __init__(self, health: HealthSources, routes: Sequence[Route] = ()) -> None:
+        self._health = health
+        self._routes = routes  # the role's endpoints (webhooks, G2A's dropshipping calls)
         self._runner: web.AppRunner | None = None
         self._balances: dict[str, float | None] = {}
         self._balances_at = 0.0
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_WEBHOOK_BYTES)
-        app.router.add_post("/webhooks/{vendor}", self._webhook)
-        app.router.add_get("/health", self._health)
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_get("/health", self._health_check)
+        app.router.add_get("/metrics", self._metrics)
         for add in self._routes:
             add(app)
         return app
@@ -52,7 +66,7 @@ class HttpServer:
         await web.TCPSite(runner, host, port).start()
         self._runner = runner
         bound = runner.addresses[0]
-        log.info("HTTP server on %s:%s (webhooks, /health)", bound[0], bound[1])
+        log.info("HTTP server on %s:%s (%s role)", bound[0], bound[1], self._health.role)
         return f"http://{bound[0]}:{bound[1]}"
 
     async def stop(self) -> None:
@@ -60,38 +74,63 @@ class HttpServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _webhook(self, request: web.Request) -> web.Response:
-        vendor = request.match_info["vendor"]
-        try:
-            await self._events.receive(vendor, request.headers, await request.read())
-        except WebhookRefused as refused:
-            log.warning("webhook %s refused (%s): %s", vendor, refused.status, refused)
-            return web.Response(status=refused.status)
-        return web.Response(status=204)  # Kinguin: any 2xx with an empty body
+    def _authorized(self, request: web.Request) -> bool:
+        token = self._health.token
+        given = request.headers.get("Authorization", "")
+        return token is not None and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
-    async def _health(self, request: web.Request) -> web.Response:
+    async def _health_check(self, request: web.Request) -> web.Response:
+        database, redis = await asyncio.gather(self._database_ok(), self._redis_ok())
+        healthy = database and redis is not False
+        body: dict[str, Any] = {"status": "ok" if healthy else "unavailable"}
+        if self._authorized(request):
+            body |= await self._details(database, redis)
+        return web.json_response(body, status=200 if healthy else 503)
+
+    async def _details(self, database: bool, redis: bool | None) -> dict[str, Any]:
         now = time.time()
-        try:
-            await self._db.fetchone("SELECT 1")
-            database = True
-        except Exception:
-            log.exception("health: the database does not answer")
-            database = False
+        health = self._health
         balances = await self._balances_now(now)
-        vendors = {
-            name: {
-                "last_success": vendor.health.last_success,
-                "last_error_at": vendor.health.last_error_at,
-                "balance": balances.get(name),
-            }
-            for name, vendor in sorted(self._vendors.items())
+        return {
+            "role": health.role,
+            "database": {"kind": health.db.kind, "ok": database},
+            "redis": redis,  # None: the shop runs without Redis
+            "worker": health.worker_alive(now) if health.worker_alive else None,
+            "vendors": {
+                name: {
+                    "last_success": vendor.health.last_success,
+                    "last_error_at": vendor.health.last_error_at,
+                    "balance": balances.get(name),
+                }
+                for name, vendor in sorted(health.vendors.items())
+            },
         }
-        body = {
-            "database": database,
-            "worker": self._worker.alive(now),
-            "vendors": vendors,
-        }
-        return web.json_response(body, status=200 if database else 503)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.Response(status=401)
+        body = await scrape(self._health.orders, self._health.alerts)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+    async def _database_ok(self) -> bool:
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                await self._health.db.fetchone("SELECT 1")
+            return True
+        except Exception as exc:
+            log.warning("health: the database does not answer: %s", exc)
+            return False
+
+    async def _redis_ok(self) -> bool | None:
+        if self._health.redis is None:
+            return None
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                await self._health.redis.ping()
+            return True
+        except Exception as exc:
+            log.warning("health: Redis does not answer: %s", exc)
+            return False
 
     async def _balances_now(self, now: float) -> dict[str, float | None]:
         """Each vendor's balance where its API tells it (cached; None when it did not answer)."""
@@ -100,12 +139,13 @@ class HttpServer:
 
         async def one(vendor: Vendor) -> float | None:
             try:
-                return await asyncio.wait_for(vendor.balance(), 3.0)
+                return await asyncio.wait_for(vendor.balance(), CHECK_TIMEOUT)
             except Exception as exc:  # health must answer whatever a vendor does
                 log.warning("health: %s balance unknown: %s", vendor.name, exc)
                 return None
 
-        names = sorted(self._vendors)
-        found = await asyncio.gather(*(one(self._vendors[name]) for name in names))
+        vendors = self._health.vendors
+        names = sorted(vendors)
+        found = await asyncio.gather(*(one(vendors[name]) for name in names))
         self._balances, self._balances_at = dict(zip(names, found, strict=True)), now
         return self._balances

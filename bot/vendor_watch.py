@@ -1,6 +1,7 @@
 """Vendor health alerts: a vendor that starts failing is reported once, and once more when
 it recovers; a balance under `VENDOR_BALANCE_ALERT_BELOW` is reported once until it is
-topped up. Checked by the worker's housekeeping round."""
+topped up. Checked by the worker's housekeeping round, in whichever worker runs it: what
+has been reported is kept in the database, so a job that moves reports nothing twice."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.notify import Notifier
+from storage.flags import FlagRepo
 from vendors.base import Vendor
 
 log = logging.getLogger(__name__)
@@ -25,12 +27,13 @@ class VendorWatch:
         vendors: Mapping[str, Vendor],
         notifier: Notifier,
         balance_below: float | None = None,
+        flags: FlagRepo | None = None,
     ) -> None:
         self._vendors = vendors
         self._notifier = notifier
         self._balance_below = balance_below
-        self._failing: set[str] = set()
-        self._low: set[str] = set()
+        self._flags = flags  # None: remembered in this process only
+        self._reported: dict[str, bool] = {}
         self._balance_due = 0.0
 
     async def check(self) -> None:
@@ -51,16 +54,16 @@ class VendorWatch:
             and outcomes[-1][0] >= now - RECENT
         )
         recovered = bool(outcomes) and outcomes[-1][1]
-        if failing and name not in self._failing:
-            self._failing.add(name)
+        if failing and not await self._was(f"failing:{name}"):
+            await self._remember(f"failing:{name}", True)
             await self._notifier.alert_admins(
                 __("Vendor {vendor} is failing: its last {count} calls failed ({error})."),
                 vendor=name,
                 count=FAILING_AFTER,
                 error=vendor.health.last_error or "-",
             )
-        elif recovered and name in self._failing:
-            self._failing.discard(name)
+        elif recovered and await self._was(f"failing:{name}"):
+            await self._remember(f"failing:{name}", False)
             await self._notifier.alert_admins(
                 __("Vendor {vendor} has recovered: its calls succeed again."), vendor=name
             )
@@ -74,13 +77,23 @@ class VendorWatch:
         if balance is None:
             return
         assert self._balance_below is not None
-        if balance < self._balance_below and name not in self._low:
-            self._low.add(name)
+        if balance < self._balance_below and not await self._was(f"low:{name}"):
+            await self._remember(f"low:{name}", True)
             await self._notifier.alert_admins(
                 __("Vendor {vendor} balance is {balance:.2f}, under {limit:.2f}: top it up."),
                 vendor=name,
                 balance=balance,
                 limit=self._balance_below,
             )
-        elif balance >= self._balance_below:
-            self._low.discard(name)
+        elif balance >= self._balance_below and await self._was(f"low:{name}"):
+            await self._remember(f"low:{name}", False)
+
+    async def _was(self, what: str) -> bool:
+        if what not in self._reported and self._flags is not None:
+            self._reported[what] = await self._flags.get(f"vendor-watch:{what}") == "1"
+        return self._reported.get(what, False)
+
+    async def _remember(self, what: str, reported: bool) -> None:
+        self._reported[what] = reported
+        if self._flags is not None:
+            await self._flags.set(f"vendor-watch:{what}", "1" if reported else "0")

@@ -8,8 +8,10 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC
 
+from aiohttp import web
+
 from bot.offers import OfferService
-from bot.worker import Worker
+from bot.runtime.signals import Signals
 from storage.orders import OrderRepo
 from vendors.base import OrderEvent, ProductEvent, Vendor, WebhookRefused
 
@@ -22,12 +24,24 @@ class VendorEvents:
         vendors: Mapping[str, Vendor],
         orders: OrderRepo,
         offers: OfferService,
-        worker: Worker,
+        signals: Signals,
     ) -> None:
         self._vendors = vendors
         self._orders = orders
         self._offers = offers
-        self._worker = worker
+        self._signals = signals
+
+    def route(self, app: web.Application) -> None:
+        app.router.add_post("/webhooks/{vendor}", self._webhook)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        vendor = request.match_info["vendor"]
+        try:
+            await self.receive(vendor, request.headers, await request.read())
+        except WebhookRefused as refused:
+            log.warning("webhook %s refused (%s): %s", vendor, refused.status, refused)
+            return web.Response(status=refused.status)
+        return web.Response(status=204)  # Kinguin: any 2xx with an empty body
 
     async def receive(self, vendor_name: str, headers: Mapping[str, str], body: bytes) -> None:
         """Authenticate, read and apply one webhook; WebhookRefused says why not."""
@@ -55,4 +69,4 @@ class VendorEvents:
             )
             return
         log.info("order %s: %s says %s; checking now", order.id, vendor_name, event.status)
-        self._worker.wake()
+        self._signals.wake_workers()

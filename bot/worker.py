@@ -1,23 +1,36 @@
 """The background worker loop: lease due orders, run their steps concurrently, refund stray
 payments, cancel expired invoices. Several workers (processes or machines) can share one
-database: an order step is leased to one of them at a time."""
+database: an order step is leased to one of them at a time, and each housekeeping job runs
+in one worker per round (a job lease), moving to another when that one dies."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from bot.fulfillment import Fulfillment
 from bot.reconcile import PaymentReconciler
+from bot.runtime import process_name
+from storage.leases import LeaseRepo
 from storage.orders import OrderRepo
 from storage.payments import StrayPaymentRepo
 
 log = logging.getLogger(__name__)
+JOB_LEASE_SECONDS = 300.0  # a housekeeping job of a worker that died is free again after this
+
+
+@dataclass(frozen=True)
+class Chore:
+    """A housekeeping job: `shared` ones run once a round for the whole shop (in whichever
+    worker takes the job's lease); the others in every process (a cache refresh)."""
+
+    name: str
+    run: Callable[[], Awaitable[object]]
+    shared: bool = True
 
 
 class Worker:
@@ -34,25 +47,30 @@ class Worker:
         invoice_ttl: float,
         concurrency: int = 16,
         pushing_vendors: tuple[str, ...] = (),
-        chores: Sequence[Callable[[], Awaitable[object]]] = (),
+        chores: Sequence[Chore] = (),
+        leases: LeaseRepo | None = None,
     ) -> None:
         self._orders = orders
         self._strays = strays
         self._fulfillment = fulfillment
-        self._reconciler = reconciler
         self._idle = idle
         self._housekeeping = housekeeping
         self._lease = lease_seconds
-        self._invoice_ttl = invoice_ttl
         self._concurrency = concurrency
         self._pushing_vendors = pushing_vendors  # whose webhooks a restart may have missed
-        self._chores = list(chores)  # more housekeeping: vendor health, the catalog...
-        self._owner = f"{socket.gethostname()}:{os.getpid()}"
+        self._chores = [
+            Chore("stars-ledger", reconciler.run),
+            Chore("invoice-expiry", lambda: orders.cancel_stale_unpaid(invoice_ttl)),
+            *chores,  # more housekeeping: vendor health, the catalog...
+        ]
+        self._leases = leases  # None: this is the shop's only worker
+        self._rest = housekeeping * 0.9  # a job rests this long after a run, in any worker
+        self._owner = process_name()
         self._wake = asyncio.Event()
         self._last_round = 0.0
         self._running: set[asyncio.Task[None]] = set()
 
-    def add_chore(self, chore: Callable[[], Awaitable[object]]) -> None:
+    def add_chore(self, chore: Chore) -> None:
         self._chores.append(chore)
 
     def alive(self, now: float) -> bool:
@@ -65,10 +83,10 @@ class Worker:
 
     async def run(self) -> None:
         log.info("worker %s started", self._owner)
-        if self._pushing_vendors:
-            woken = await self._orders.due_now(self._pushing_vendors)
-            if woken:
-                log.info("%s open orders of push vendors checked after the start", woken)
+        try:
+            await self._after_start()
+        except Exception:  # e.g. the database restarts: the rounds catch up
+            log.exception("worker start-up checks failed; going on")
         next_housekeeping = 0.0
         try:
             while True:
@@ -79,7 +97,7 @@ class Worker:
                     next_housekeeping = time.monotonic() + self._housekeeping
                 try:
                     started = await self._start_due_steps()
-                    for payment in await self._strays.due(limit=self._concurrency):
+                    for payment in await self._strays.due(self._concurrency, self._lease):
                         await self._fulfillment.refund_stray(payment)
                 except Exception:  # the worker must outlive a bad order or a database blip
                     log.exception("worker round failed")
@@ -91,22 +109,39 @@ class Worker:
                 task.cancel()
             await asyncio.gather(*self._running, return_exceptions=True)
 
+    async def _after_start(self) -> None:
+        if self._leases is not None:  # a crash may have lost something: look at once
+            await self._leases.due_now([self._job(c.name) for c in self._chores if c.shared])
+        if self._pushing_vendors:
+            woken = await self._orders.due_now(self._pushing_vendors)
+            if woken:
+                log.info("%s open orders of push vendors checked after the start", woken)
+
     async def _tidy_up(self) -> None:
-        """Recover payments whose update was lost, expire unpaid invoices (at start, then
-        every `housekeeping` seconds); a failure here never stops the order steps."""
-        try:
-            await self._reconciler.run()
-        except Exception:
-            log.exception("reading the Stars ledger failed; trying again later")
-        try:
-            await self._orders.cancel_stale_unpaid(self._invoice_ttl)
-        except Exception:
-            log.exception("expiring unpaid invoices failed; trying again later")
+        """Recover payments whose update was lost, expire unpaid invoices, and the other
+        chores (at start, then every `housekeeping` seconds); a failing chore never stops
+        the order steps or the other chores."""
         for chore in self._chores:
             try:
-                await chore()
+                if chore.shared and not await self._take_job(chore.name):
+                    continue  # another worker runs it, or ran it lately
+                try:
+                    await chore.run()
+                finally:
+                    if chore.shared and self._leases is not None:
+                        job = self._job(chore.name)
+                        await self._leases.release(job, self._owner, rest=self._rest)
             except Exception:
-                log.exception("housekeeping chore %s failed; trying again later", chore)
+                log.exception("housekeeping %s failed; trying again later", chore.name)
+
+    async def _take_job(self, name: str) -> bool:
+        if self._leases is None:
+            return True
+        return await self._leases.take(self._job(name), self._owner, JOB_LEASE_SECONDS)
+
+    @staticmethod
+    def _job(name: str) -> str:
+        return f"job:{name}"
 
     async def _start_due_steps(self) -> int:
         free = self._concurrency - len(self._running)

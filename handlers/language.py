@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.runtime.signals import Signal, Signals
 from handlers import keyboards
 from handlers.callbacks import LanguageCb, LanguageMenuCb
 from handlers.replies import edit_or_send
@@ -31,7 +32,11 @@ async def language_menu(query: CallbackQuery) -> None:
 
 
 async def choose(
-    query: CallbackQuery, callback_data: LanguageCb, users: UserRepo, i18n: I18n
+    query: CallbackQuery,
+    callback_data: LanguageCb,
+    users: UserRepo,
+    i18n: I18n,
+    signals: Signals,
 ) -> None:
     if callback_data.code not in keyboards.LANGUAGES or callback_data.code not in (
         i18n.available_locales
@@ -39,6 +44,7 @@ async def choose(
         await query.answer(_("This language is not available."), show_alert=True)
         return
     await users.set_language(query.from_user.id, callback_data.code)
+    signals.emit(Signal.CUSTOMER, str(query.from_user.id), here=False)  # other replicas
     with i18n.use_locale(callback_data.code):
         await query.answer()
         assert query.bot is not None

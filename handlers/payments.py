@@ -9,8 +9,8 @@ from aiogram.types import Message, PreCheckoutQuery
 from aiogram.utils.i18n import gettext as _
 
 from bot.checkout import Checkout, PaymentRefused
+from bot.runtime.signals import Signals
 from bot.texts import short_id
-from bot.worker import Worker
 
 
 def router() -> Router:
@@ -31,7 +31,7 @@ async def pre_checkout(query: PreCheckoutQuery, checkout: Checkout) -> None:
     await query.answer(ok=True)
 
 
-async def paid(message: Message, checkout: Checkout, worker: Worker) -> None:
+async def paid(message: Message, checkout: Checkout, signals: Signals) -> None:
     payment = message.successful_payment
     assert payment is not None and message.from_user is not None
     order = await checkout.record_payment(
@@ -40,7 +40,7 @@ async def paid(message: Message, checkout: Checkout, worker: Worker) -> None:
         message.from_user.id,
         payment.total_amount,
     )
-    worker.wake()
+    signals.wake_workers()
     if order is None:
         return  # a repeated update, or a stray payment the worker refunds
     await message.answer(

@@ -21,8 +21,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.catalog import Catalog
 from bot.checkout import STARS, Checkout
 from bot.offers import Availability, OfferService
+from bot.runtime.signals import Signals
 from bot.texts import field_label, short_id, stars
-from bot.worker import Worker
 from handlers import keyboards
 from handlers.callbacks import BuyCb, FormCb, InvoiceCancelCb
 from storage.models import DEFAULT_FIELD_PATTERN, Order, OrderState
@@ -56,7 +56,7 @@ async def buy(
     catalog: Catalog,
     offers: OfferService,
     checkout: Checkout,
-    worker: Worker,
+    signals: Signals,
 ) -> None:
     refusal = await checkout.refusal(query.from_user.id)
     if refusal is not None:
@@ -78,7 +78,7 @@ async def buy(
     required = list(live.required_fields)
     if not required:
         order = await checkout.open_order(query.from_user.id, _chat_id(query), live, {}, qty)
-        await _bill(query, order, worker)
+        await _bill(query, order, signals)
         return
     await state.set_state(Purchase.entering)
     await state.update_data(sku=live.offer.sku, required=required, values={}, qty=qty)
@@ -153,7 +153,7 @@ async def pay(
     catalog: Catalog,
     offers: OfferService,
     checkout: Checkout,
-    worker: Worker,
+    signals: Signals,
 ) -> None:
     data = await state.get_data()
     await state.clear()
@@ -168,7 +168,7 @@ async def pay(
     order = await checkout.open_order(
         query.from_user.id, _chat_id(query), live, data["values"], data.get("qty", 1)
     )
-    await _bill(query, order, worker)
+    await _bill(query, order, signals)
 
 
 async def cancel_form(query: CallbackQuery, state: FSMContext) -> None:
@@ -218,12 +218,12 @@ def _prompt(pattern: str, name: str) -> str:
     return _("Please enter your {label}:").format(label=field_label(name))
 
 
-async def _bill(query: CallbackQuery, order: Order, worker: Worker) -> None:
+async def _bill(query: CallbackQuery, order: Order, signals: Signals) -> None:
     """The Stars invoice for what the shop credit did not cover; nothing to pay when it
     covered everything (the order is already paid: the worker starts at once)."""
     assert query.bot is not None
     if order.state is OrderState.PAID:
-        worker.wake()
+        signals.wake_workers()
         await query.bot.send_message(
             order.chat_id,
             _(

@@ -6,6 +6,7 @@ from storage.credit import CreditEntry, CreditRepo
 from storage.db import Database
 from storage.flags import FlagRepo
 from storage.g2a import G2ARepo, Listing, ListingState, Reservation, ReservationState
+from storage.leases import LeaseRepo
 from storage.models import Key, Offer, Order, OrderState
 from storage.offers import OfferRepo
 from storage.orders import OrderRepo, TransitionError
@@ -27,6 +28,7 @@ __all__ = [
     "G2ARepo",
     "Key",
     "KeyCipher",
+    "LeaseRepo",
     "Listing",
     "ListingState",
     "Offer",

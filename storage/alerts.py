@@ -49,7 +49,7 @@ class AlertRepo:
                 "UPDATE admin_alerts SET lease_owner = ?, lease_until = ? WHERE id IN ("
                 f" SELECT id FROM admin_alerts WHERE {free} AND topic = ("
                 f"  SELECT topic FROM admin_alerts WHERE {free} ORDER BY id LIMIT 1)"
-                " ORDER BY id LIMIT ?)"
+                f" ORDER BY id LIMIT ?{tx.dialect.skip_locked})"
                 " RETURNING id, text, order_id, created_at, topic",
                 (owner, now + lease_seconds, now, now, limit),
             )

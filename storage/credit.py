@@ -60,4 +60,5 @@ class CreditRepo:
     async def grant(self, user_id: int, delta: int, reason: str) -> None:
         """A move not tied to an order's transition (e.g. an admin's goodwill credit)."""
         async with self._db.transaction() as tx:
+            await tx.lock(f"credit:{user_id}")
             await add_credit(tx, user_id, delta, reason, None, time.time())

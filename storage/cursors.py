@@ -15,7 +15,7 @@ class CursorRepo:
 
     async def advance(self, name: str, value: int) -> None:
         """Move forward only: two workers reading the same log never move it back."""
-        larger = self._db.dialect.greatest("value", "excluded.value")
+        larger = self._db.dialect.greatest("cursors.value", "excluded.value")
         await self._db.execute(
             "INSERT INTO cursors (name, value) VALUES (?, ?)"
             f" ON CONFLICT (name) DO UPDATE SET value = {larger}",

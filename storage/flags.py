@@ -7,6 +7,7 @@ import time
 from storage.db import Database
 
 MAINTENANCE = "maintenance"
+KEYS_FINGERPRINT = "keys_fingerprint"  # which key encrypts the shop's keys (a hash of it)
 
 
 class FlagRepo:
@@ -24,3 +25,13 @@ class FlagRepo:
             " updated_at = excluded.updated_at",
             (name, value, time.time()),
         )
+
+    async def set_once(self, name: str, value: str) -> str:
+        """Set `name` unless it is set; returns the value it has now (this one or the
+        earlier one, when another process set it first)."""
+        await self._db.execute(
+            "INSERT INTO shop_flags (name, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO NOTHING",
+            (name, value, time.time()),
+        )
+        return await self.get(name) or value

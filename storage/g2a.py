@@ -5,11 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-import aiosqlite
-
-from storage.db import Database
+from storage.db import Database, Row
 
 
 class ListingState(StrEnum):
@@ -75,7 +72,7 @@ class G2ARepo:
         last_error: str | None = None,
         admin_id: int | None = None,
     ) -> Listing:
-        rows = await self._write(
+        rows = await self._db.returning(
             "INSERT INTO g2a_listings (sku, product_id, offer_id, job_id, price, state,"
             " last_error, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (sku) DO UPDATE SET product_id = excluded.product_id,"
@@ -90,7 +87,7 @@ class G2ARepo:
     async def update_listing(
         self, sku: str, *, price: float | None = None, state: ListingState | None = None
     ) -> Listing | None:
-        rows = await self._write(
+        rows = await self._db.returning(
             "UPDATE g2a_listings SET price = COALESCE(?, price), state = COALESCE(?, state),"
             " updated_at = ? WHERE sku = ? RETURNING *",
             (price, state, time.time(), sku),
@@ -133,7 +130,7 @@ class G2ARepo:
         """A new reservation for a G2A order; G2A asking again for the same order gets the
         one it has (renewed, if it had expired unconfirmed)."""
         now = time.time()
-        rows = await self._write(
+        rows = await self._db.returning(
             "INSERT INTO g2a_reservations (id, g2a_order_id, product_id, sku, quantity,"
             " unit_cost, currency, price, state, expires_at, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -170,7 +167,7 @@ class G2ARepo:
         """Mark the reservation confirmed by `order_id`, its G2A order's one order (also
         one that expired after that order was made; repeating it changes nothing); None
         when unknown or confirmed by another order."""
-        rows = await self._write(
+        rows = await self._db.returning(
             "UPDATE g2a_reservations SET state = ?, order_id = ?"
             " WHERE id = ? AND (order_id IS NULL OR order_id = ?) RETURNING *",
             (ReservationState.CONFIRMED, order_id, reservation_id, order_id),
@@ -179,7 +176,7 @@ class G2ARepo:
 
     async def expire_due(self, now: float | None = None) -> int:
         """Release reservations whose time ran out unconfirmed; returns how many."""
-        rows = await self._write(
+        rows = await self._db.returning(
             "UPDATE g2a_reservations SET state = ? WHERE state = ? AND expires_at < ? RETURNING id",
             (ReservationState.EXPIRED, ReservationState.RESERVED, now or time.time()),
         )
@@ -197,12 +194,8 @@ class G2ARepo:
         )
         return (int(row[0]), float(row[1])) if row else (0, 0.0)
 
-    async def _write(self, sql: str, params: tuple[Any, ...]) -> list[aiosqlite.Row]:
-        async with self._db.transaction() as tx:
-            return await tx.fetchall(sql, params)
 
-
-def _listing(row: aiosqlite.Row) -> Listing:
+def _listing(row: Row) -> Listing:
     return Listing(
         sku=row["sku"],
         product_id=row["product_id"],
@@ -215,6 +208,6 @@ def _listing(row: aiosqlite.Row) -> Listing:
     )
 
 
-def _reservation(row: aiosqlite.Row) -> Reservation:
+def _reservation(row: Row) -> Reservation:
     data = {name: row[name] for name in Reservation.__dataclass_fields__}
     return Reservation(**data | {"state": ReservationState(row["state"])})

@@ -13,10 +13,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import aiosqlite
-
 from storage.credit import add_credit, credit_balance
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.models import TELEGRAM, TRANSITIONS, WORKER_STATES, Key, Order, OrderState
 from storage.secrets import KeyCipher
 
@@ -78,6 +76,8 @@ class OrderRepo:
         now = time.time()
         async with self._db.transaction() as tx:
             use_credit = use_credit and channel == TELEGRAM
+            if use_credit:  # two purchases at once never spend the same credit
+                await tx.lock(f"credit:{user_id}")
             credit = min(await credit_balance(tx, user_id), price_stars) if use_credit else 0
             paid = credit == price_stars or channel != TELEGRAM
             state = S.PAID if paid else S.AWAITING_PAYMENT
@@ -138,8 +138,7 @@ class OrderRepo:
         if not prefix.isalnum():
             return []
         rows = await self._db.fetchall(
-            "SELECT * FROM orders WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
-            (prefix, prefix + "\uffff"),
+            "SELECT * FROM orders WHERE id LIKE ? ORDER BY id LIMIT 2", (prefix + "%",)
         )
         exact = [row for row in rows if row["id"] == prefix]
         return [_order(row) for row in (exact or rows)]
@@ -237,6 +236,21 @@ class OrderRepo:
             WORKER_STATES,
         )
         return {row[0]: int(row[1]) for row in rows}
+
+    async def count_by_state(self) -> dict[str, int]:
+        rows = await self._db.fetchall("SELECT state, COUNT(*) FROM orders GROUP BY state")
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def oldest_due_at(self) -> float | None:
+        """When the longest-waiting order step that no worker holds became due."""
+        now = time.time()
+        placeholders = ",".join("?" * len(WORKER_STATES))
+        row = await self._db.fetchone(
+            f"SELECT MIN(next_attempt_at) FROM orders WHERE state IN ({placeholders})"
+            " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)",
+            (*WORKER_STATES, now, now),
+        )
+        return float(row[0]) if row and row[0] is not None else None
 
     async def transition(
         self,
@@ -399,7 +413,7 @@ class OrderRepo:
                 "UPDATE orders SET lease_owner = ?, lease_until = ? WHERE id IN ("
                 f" SELECT id FROM orders WHERE state IN ({placeholders})"
                 " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
-                " ORDER BY next_attempt_at LIMIT ?) RETURNING *",
+                f" ORDER BY next_attempt_at LIMIT ?{tx.dialect.skip_locked}) RETURNING *",
                 (owner, now + lease_seconds, *WORKER_STATES, now, now, limit),
             )
         return [_order(row) for row in rows]
@@ -446,12 +460,13 @@ class OrderRepo:
 async def _current(tx: Transaction, order_id: str) -> tuple[OrderState, str | None] | None:
     """The order's state and charge id, read inside the write transaction that changes them."""
     rows = await tx.fetchall(
-        "SELECT state, telegram_charge_id FROM orders WHERE id = ?", (order_id,)
+        f"SELECT state, telegram_charge_id FROM orders WHERE id = ?{tx.dialect.for_update}",
+        (order_id,),
     )
     return (OrderState(rows[0][0]), rows[0][1]) if rows else None
 
 
-def _credit_move(row: aiosqlite.Row, current: OrderState, to: OrderState) -> tuple[int, str]:
+def _credit_move(row: Row, current: OrderState, to: OrderState) -> tuple[int, str]:
     """The shop-credit move that goes with a transition: (Stars, reason), 0 for none.
 
     The credit an order used comes back when it is cancelled or refunded (and is spent
@@ -479,7 +494,7 @@ async def _move(
     assignments: Mapping[str, Any],
     note: str | None,
     now: float,
-) -> aiosqlite.Row:
+) -> Row:
     """The one way an order changes state: checked, compare-and-set, with its event row."""
     if to not in TRANSITIONS[current]:
         raise TransitionError(order_id, current, to)
@@ -516,7 +531,7 @@ async def _event(
 _ORDER_COLUMNS = tuple(field.name for field in dataclasses.fields(Order))
 
 
-def _order(row: aiosqlite.Row) -> Order:
+def _order(row: Row) -> Order:
     data: dict[str, Any] = {name: row[name] for name in _ORDER_COLUMNS}
     data |= {
         "state": OrderState(row["state"]),

@@ -34,12 +34,18 @@ class StrayPaymentRepo:
             == 1
         )
 
-    async def due(self, limit: int) -> list[StrayPayment]:
-        rows = await self._db.fetchall(
-            "SELECT charge_id, user_id, amount, invoice_payload, attempts FROM stray_payments"
-            " WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-            (time.time(), limit),
-        )
+    async def due(self, limit: int, lease_seconds: float = 60.0) -> list[StrayPayment]:
+        """Charges due for a refund attempt, leased to the caller: they are due again only
+        after `lease_seconds` (another worker takes them if this one dies meanwhile)."""
+        now = time.time()
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "UPDATE stray_payments SET next_attempt_at = ? WHERE charge_id IN ("
+                " SELECT charge_id FROM stray_payments WHERE next_attempt_at <= ?"
+                f" ORDER BY next_attempt_at LIMIT ?{tx.dialect.skip_locked})"
+                " RETURNING charge_id, user_id, amount, invoice_payload, attempts",
+                (now + lease_seconds, now, limit),
+            )
         return [StrayPayment(*row) for row in rows]
 
     async def settle(self, charge_id: str, outcome: str) -> None:

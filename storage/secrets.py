@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -13,6 +14,12 @@ from storage.models import Key
 class KeyCipher:
     def __init__(self, secret: str | bytes) -> None:
         self._fernet = Fernet(secret)
+        raw = secret.encode() if isinstance(secret, str) else secret
+        self._fingerprint = hashlib.sha256(b"storefront-keys:" + raw.strip()).hexdigest()[:32]
+
+    def fingerprint(self) -> str:
+        """Names the key without revealing it: the same in every process that has it."""
+        return self._fingerprint
 
     @classmethod
     def from_file(cls, path: Path) -> KeyCipher:

@@ -51,6 +51,10 @@ class UserRepo:
         entry = self._cache.get(user_id)
         self._remember(user_id, language, entry.telegram if entry else None)
 
+    def forget(self, user_id: int) -> None:
+        """Drop what the cache knows of a customer (another process changed it)."""
+        self._cache.pop(user_id, None)
+
     async def set_banned(self, user_id: int, banned: bool) -> None:
         await self._db.execute(
             "INSERT INTO users (id, banned, created_at) VALUES (?, ?, ?)"

@@ -20,6 +20,7 @@ from bot.app import Storefront, build
 from bot.config import PROJECT_ROOT, Settings
 from storage import Database, KeyCipher, OrderRepo
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.services import REDIS_URL, postgres_database, redis_prefix
 from vendors.simulators.codegames import DEFAULT_OFFERS, CodeGamesSimulator
 from vendors.simulators.g2a import G2ASimulator
 from vendors.simulators.kinguin import KinguinSimulator
@@ -30,6 +31,7 @@ VENDOR_KEY = "test-vendor-key"
 WEBHOOK_SECRET = "test-webhook-secret"
 G2A_HASH = "test-g2a-hash"
 FAST_PROCESSING = 0.3
+HEALTH_TOKEN = "test-health-token"
 
 
 @pytest.fixture
@@ -71,9 +73,21 @@ async def g2a() -> AsyncIterator[G2ASimulator]:
         yield simulator
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
+    """Every end-to-end test runs on both set-ups a shop can have: SQLite alone, and
+    PostgreSQL with Redis (a database and a key prefix of the test's own)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    async with postgres_database() as url, redis_prefix() as prefix:
+        yield {"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix}
+
+
 @pytest.fixture
 def shop_env(
     tmp_path: Path,
+    backend: dict[str, str],
     tg: FakeTelegram,
     sim: CodeGamesSimulator,
     kinguin: KinguinSimulator,
@@ -107,7 +121,8 @@ def shop_env(
         "G2A_API_URL": str(g2a.base_url),
         "G2A_API_HASH": G2A_HASH,
         "G2A_API_KEY": VENDOR_KEY,
-    }
+        "HEALTH_TOKEN": HEALTH_TOKEN,
+    } | backend
 
 
 def free_port() -> int:
@@ -137,16 +152,20 @@ async def shop(
         task = asyncio.create_task(storefront.run(handle_signals=False))
         await tg.wait_for("getUpdates")
         yield storefront
-        await storefront.dispatcher.stop_polling()
+        await storefront.stop()
         await asyncio.wait_for(task, 10)
+
+
+async def open_shop_database(shop_env: dict[str, str]) -> Database:
+    """The shop's database, as an admin tool would open it."""
+    return await Database.open(shop_env.get("DATABASE_URL") or shop_env["DATABASE_PATH"])
 
 
 @pytest.fixture
 async def orders(shop_env: dict[str, str]) -> AsyncIterator[OrderRepo]:
     """A second view of the shop's database, as an admin tool would open it."""
-    path = Path(shop_env["DATABASE_PATH"])
-    db = await Database.open(path)
-    yield OrderRepo(db, KeyCipher.from_file(path.parent / "keys.secret"))
+    db = await open_shop_database(shop_env)
+    yield OrderRepo(db, KeyCipher.from_file(Path(shop_env["DATABASE_PATH"]).parent / "keys.secret"))
     await db.close()
 
 

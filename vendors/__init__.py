@@ -11,6 +11,7 @@ from typing import Protocol
 
 from vendors import codegames, g2a, kinguin, kinguin_integration
 from vendors.base import Vendor
+from vendors.pace import Pace
 from vendors.settings import VendorSettings
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class VendorContext:
     stack: AsyncExitStack  # where a factory registers clean-up (clients, simulators)
     webhook_base: str | None = None  # where a simulator sends webhooks (the bot's server)
     simulators: list[str] = field(default_factory=list)  # labels of the simulators started
+    pace: Pace = field(default_factory=Pace)  # the vendors' rate limits (shared with Redis)
 
     def rate(self, settings: VendorSettings) -> float:
         return settings.rate_per_second or self.rate_per_second

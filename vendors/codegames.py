@@ -26,6 +26,7 @@ from vendors.base import (
     VendorUnavailable,
 )
 from vendors.http import VendorHttp, error_message
+from vendors.pace import Pace
 from vendors.payload import Payload, TextId
 from vendors.settings import VendorSettings
 
@@ -112,6 +113,7 @@ async def open_vendor(ctx: VendorContext) -> CodeGamesVendor:
         auth_header=settings.auth_header,
         timeout=ctx.timeout,
         rate_per_second=ctx.rate(settings),
+        pace=ctx.pace,
     )
     ctx.stack.push_async_callback(vendor.aclose)
     return vendor
@@ -128,6 +130,7 @@ class CodeGamesVendor(Vendor):
         auth_header: str = "X-API-KEY",
         timeout: float = 10.0,
         rate_per_second: float = 10.0,
+        pace: Pace | None = None,
         attempts: int = 3,
     ) -> None:
         self._http = VendorHttp(
@@ -137,6 +140,7 @@ class CodeGamesVendor(Vendor):
             headers={auth_header: api_key} if api_key else {},
             timeout=timeout,
             rate_per_second=rate_per_second,
+            pace=pace,
             attempts=attempts,
         )
         self.health = self._http.health

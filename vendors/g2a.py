@@ -60,6 +60,7 @@ from vendors.base import (
     VendorUnavailable,
 )
 from vendors.http import VendorHttp, error_message
+from vendors.pace import Pace
 from vendors.payload import Payload, TextId
 from vendors.settings import VendorSettings
 
@@ -257,6 +258,7 @@ async def open_vendor(ctx: VendorContext) -> G2AVendor:
         email=email,
         timeout=ctx.timeout,
         rate_per_second=ctx.rate(settings),
+        pace=ctx.pace,
     )
     ctx.stack.push_async_callback(vendor.aclose)
     return vendor
@@ -315,6 +317,7 @@ class G2AVendor(Vendor):
         email: str | None = None,
         timeout: float = 10.0,
         rate_per_second: float = 10.0,
+        pace: Pace | None = None,
         attempts: int = 3,
         clock: Clock = time.time,
     ) -> None:
@@ -330,6 +333,7 @@ class G2AVendor(Vendor):
             sign=sign,
             timeout=timeout,
             rate_per_second=rate_per_second,
+            pace=pace,
             attempts=attempts,
         )
         self.health = self._http.health

@@ -22,6 +22,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from vendors.base import VendorAuthError, VendorError, VendorHealth, VendorUnavailable
 from vendors.g2a import G2AAuth, classify_g2a_error
 from vendors.http import VendorHttp, error_message
+from vendors.pace import Pace
 from vendors.payload import Payload, TextId
 from vendors.settings import VendorSettings
 
@@ -211,6 +212,7 @@ class G2AImport:
         client_secret: str | None = None,
         timeout: float = 10.0,
         rate_per_second: float = 10.0,
+        pace: Pace | None = None,
     ) -> None:
         self.auth = OAuth(G2AAuth(api_hash, api_key), client_id, client_secret)
         self._http = VendorHttp(
@@ -220,6 +222,7 @@ class G2AImport:
             auth=self.auth,
             timeout=timeout,
             rate_per_second=rate_per_second,
+            pace=pace,
         )
 
     @property
@@ -357,6 +360,7 @@ async def open_import(ctx: VendorContext) -> G2AImport:
         client_secret=client_secret,
         timeout=ctx.timeout,
         rate_per_second=ctx.rate(settings),
+        pace=ctx.pace,
     )
     ctx.stack.push_async_callback(client.aclose)
     return client

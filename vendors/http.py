@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import httpx
-from aiolimiter import AsyncLimiter
+from prometheus_client import Histogram
 from pydantic import TypeAdapter, ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -37,6 +37,7 @@ from vendors.base import (
     VendorHealth,
     VendorUnavailable,
 )
+from vendors.pace import Pace
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,6 +47,12 @@ Classifier = Callable[[int, Any, str], VendorError | None]
 MAX_RETRY_AFTER = 30.0
 _BACKOFF = wait_exponential_jitter(multiplier=0.2, max=2.0, jitter=0.2)
 _adapters: dict[Any, TypeAdapter[Any]] = {}
+CALLS = Histogram(
+    "storefront_vendor_call_seconds",
+    "Vendor API calls by outcome ('ok' or the error's kind) and their latency",
+    ["vendor", "outcome"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 
 class _Retryable(Exception):
@@ -87,6 +94,7 @@ class VendorHttp:
         timeout: float = 10.0,
         rate_per_second: float = 10.0,
         attempts: int = 3,
+        pace: Pace | None = None,  # shared by every process of the shop, where it has Redis
     ) -> None:
         self.vendor = vendor
         self.health = VendorHealth()
@@ -98,7 +106,8 @@ class VendorHttp:
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
         )
-        self._limiter = AsyncLimiter(rate_per_second, 1.0)
+        self._pace = pace or Pace()
+        self._rate = rate_per_second
         self._attempts = attempts
 
     async def aclose(self) -> None:
@@ -156,31 +165,37 @@ class VendorHttp:
             headers["Content-Type"] = "application/json"
         elif empty_body:
             content = b""  # httpx then sends Content-Length: 0
+        await self._pace.wait(f"vendor:{self.vendor}", self._rate)
+        started = time.perf_counter()
         try:
-            async with self._limiter:
-                response = await self._http.request(
-                    method, path, content=content, params=params, headers=headers
-                )
+            response = await self._http.request(
+                method, path, content=content, params=params, headers=headers
+            )
         except httpx.TimeoutException:
-            raise self._failed(VendorUnavailable(f"{where}: timed out")) from None
+            raise self._failed(VendorUnavailable(f"{where}: timed out"), started) from None
         except httpx.TransportError as exc:
             error = VendorUnavailable(f"{where}: {type(exc).__name__}")
-            raise self._failed(error, retryable=retryable) from None
+            raise self._failed(error, started, retryable=retryable) from None
         log.debug("%s -> %s", where, response.status_code)
         if response.status_code >= 400:
-            raise self._failed(self._error(response, where), retryable=retryable)
+            raise self._failed(self._error(response, where), started, retryable=retryable)
         try:
             result = _adapter(model).validate_json(response.content)
         except ValidationError as exc:
             # the error text can echo the body (a key!), so keep only where it broke
             broken = ", ".join(".".join(map(str, e["loc"])) or e["type"] for e in exc.errors())
             error = VendorUnavailable(f"{where}: unreadable answer ({broken[:200]})")
-            raise self._failed(error, retryable=retryable) from None
+            raise self._failed(error, started, retryable=retryable) from None
         self.health.record(True, time.time())
+        self._observe("ok", started)
         return result
 
-    def _failed(self, error: VendorError, *, retryable: bool = False) -> Exception:
+    def _observe(self, outcome: str, started: float) -> None:
+        CALLS.labels(self.vendor, outcome).observe(time.perf_counter() - started)
+
+    def _failed(self, error: VendorError, started: float, *, retryable: bool = False) -> Exception:
         self.health.record(False, time.time(), str(error))
+        self._observe(type(error).__name__, started)
         if retryable and isinstance(error, VendorUnavailable):
             return _Retryable(error)
         return error

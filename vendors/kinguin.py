@@ -41,6 +41,7 @@ from vendors.base import (
     WebhookRefused,
 )
 from vendors.http import VendorHttp, error_message
+from vendors.pace import Pace
 from vendors.payload import Payload, TextId
 from vendors.settings import VendorSettings
 
@@ -176,7 +177,12 @@ async def open_vendor(ctx: VendorContext) -> KinguinVendor:
         url = await ctx.start_simulator(simulator, "Kinguin")
     assert url is not None
     vendor = KinguinVendor(
-        url, key, webhook_secret=secret, timeout=ctx.timeout, rate_per_second=ctx.rate(settings)
+        url,
+        key,
+        webhook_secret=secret,
+        timeout=ctx.timeout,
+        rate_per_second=ctx.rate(settings),
+        pace=ctx.pace,
     )
     vendor.pushes_updates = vendor.pushes_updates and ctx.webhook_base is not None  # a receiver
     ctx.stack.push_async_callback(vendor.aclose)
@@ -195,6 +201,7 @@ class KinguinVendor(Vendor):
         webhook_secret: str | None = None,
         timeout: float = 10.0,
         rate_per_second: float = 10.0,
+        pace: Pace | None = None,
     ) -> None:
         self._http = VendorHttp(
             NAME,
@@ -203,6 +210,7 @@ class KinguinVendor(Vendor):
             headers={"X-Api-Key": api_key} if api_key else {},
             timeout=timeout,
             rate_per_second=rate_per_second,
+            pace=pace,
         )
         self.health = self._http.health
         self._webhook_secret = webhook_secret

@@ -57,6 +57,7 @@ from vendors.base import (
 )
 from vendors.http import VendorHttp, error_message
 from vendors.kinguin import Product, decode_key
+from vendors.pace import Pace
 from vendors.payload import Payload, TextId
 from vendors.settings import VendorSettings
 
@@ -137,7 +138,7 @@ async def open_vendor(ctx: VendorContext) -> KinguinIntegrationVendor:
         url = await ctx.start_simulator(simulator, "Kinguin integration")
     assert url is not None
     vendor = KinguinIntegrationVendor(
-        url, key, timeout=ctx.timeout, rate_per_second=ctx.rate(settings)
+        url, key, timeout=ctx.timeout, rate_per_second=ctx.rate(settings), pace=ctx.pace
     )
     ctx.stack.push_async_callback(vendor.aclose)
     return vendor
@@ -154,6 +155,7 @@ class KinguinIntegrationVendor(Vendor):
         *,
         timeout: float = 10.0,
         rate_per_second: float = 10.0,
+        pace: Pace | None = None,
         attempts: int = 3,
     ) -> None:
         self._http = VendorHttp(
@@ -163,6 +165,7 @@ class KinguinIntegrationVendor(Vendor):
             headers={AUTH_HEADER: api_key} if api_key else {},
             timeout=timeout,
             rate_per_second=rate_per_second,
+            pace=pace,
             attempts=attempts,
         )
         self.health = self._http.health

@@ -1,12 +1,12 @@
 """What admins do to the catalog: list it with live vendor figures, edit offers, import
 offers from the vendors. Edits and imports live in the database, are written to the audit
-log, and reach customers at once (this process) or within a housekeeping round (others)."""
+log, and reach customers at once, in this process and (through a signal) in the others."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiogram.utils.i18n import gettext as _
@@ -41,6 +41,7 @@ class CatalogDesk:
         importer: Importer,
         vendors: Mapping[str, Vendor],
         settings: CatalogSettings,
+        announce: Callable[[], None] = lambda: None,
     ) -> None:
         self._offers = offers
         self._catalog = catalog
@@ -49,6 +50,7 @@ class CatalogDesk:
         self._importer = importer
         self._vendors = vendors
         self._settings = settings
+        self._announce = announce  # tells the shop's other processes to reload
 
     async def listing(self) -> list[tuple[Offer, bool]]:
         return await self._offers.listing()
@@ -107,6 +109,7 @@ class CatalogDesk:
         )
         await self._audit.record(admin_id, "offer", sku, json.dumps(changes | {"active": active}))
         await self.reload()
+        self._announce()
         return edited
 
     async def search(self, vendor: str, query: str) -> list[Candidate]:
@@ -126,6 +129,7 @@ class CatalogDesk:
         details = {"vendor": vendor, "id": offer_id, "price_stars": offer.price_stars}
         await self._audit.record(admin_id, "import", offer.sku, json.dumps(details))
         await self.reload()
+        self._announce()
         return offer, True
 
     async def reload(self) -> None:

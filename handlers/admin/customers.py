@@ -201,7 +201,11 @@ async def broadcast_button(
         return
     await state.update_data(broadcast=None)
     await query.answer()
-    await desk.broadcast_started(text, query.from_user.id)
     progress = await query.message.edit_text(_("📣 Sending…"))
     message_id = progress.message_id if isinstance(progress, Message) else query.message.message_id
-    broadcaster.start(html.escape(text), query.message.chat.id, message_id)
+    if await broadcaster.start(html.escape(text), query.message.chat.id, message_id) is None:
+        await query.message.edit_text(
+            _("Another broadcast is still going out: try again when it is done.")
+        )
+        return
+    await desk.broadcast_started(text, query.from_user.id)

@@ -8,11 +8,8 @@ import pytest
 from aiohttp import web
 
 from bot.g2a.auth import TOKEN_SECONDS, DropshippingAuth
-from bot.offers import OfferService
-from bot.server import HttpServer
-from bot.webhooks import VendorEvents
-from storage import Database, KeyCipher, OrderRepo
-from tests.bot.test_server import _Worker
+from bot.server import HealthSources, HttpServer
+from storage import AlertRepo, Database, KeyCipher, OrderRepo
 from vendors.simulators.g2a_buyer import G2ABuyer, Refused
 
 CLIENT_ID, SECRET = "g2a-client", "s3cret-for-g2a"
@@ -38,10 +35,8 @@ async def served(tmp_path):  # -> (url, auth, clock); untyped like test_server's
         app.router.add_get("/integration-api/v1/inventory/{order}", auth.required(protected))
 
     db = await Database.open(tmp_path / "shop.sqlite3")
-    worker = _Worker()
     orders = OrderRepo(db, KeyCipher.from_file(tmp_path / "keys.secret"))
-    events = VendorEvents({}, orders, OfferService({}, ttl=1), worker)
-    server = HttpServer(events, db, worker, {}, routes=[routes])
+    server = HttpServer(HealthSources("bot", db, orders, AlertRepo(db), {}), [routes])
     url = await server.start("127.0.0.1", 0)
     yield url, auth, clock
     await server.stop()

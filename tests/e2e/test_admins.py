@@ -7,7 +7,9 @@ import asyncio
 
 import pytest
 
-from storage import AdminLog, OrderState
+from storage import AdminLog, FlagRepo, OrderState
+from storage.flags import MAINTENANCE
+from tests.conftest import open_shop_database
 from tests.e2e.flows import eventually, open_offer, paid_order, settled, wait_text
 
 ADMIN_CHAT = -100500
@@ -165,7 +167,7 @@ async def test_intruders_change_nothing_and_learn_nothing(tg, admins, shop, orde
     assert await AdminLog(orders._db).for_target("1") == []
     assert (await orders._db.fetchone("SELECT COUNT(*) FROM admin_actions"))[0] == 0
     assert (await orders._db.fetchone("SELECT COUNT(*) FROM offer_edits"))[0] == 0
-    assert (await orders._db.fetchone("SELECT COUNT(*) FROM shop_flags"))[0] == 0
+    assert await FlagRepo(orders._db).get(MAINTENANCE) is None
 
 
 async def test_forged_admin_buttons_are_refused(tg, admins, shop, orders, kinguin):
@@ -295,11 +297,10 @@ async def test_orders_list_filters_and_export_as_csv(tg, admins, shop, orders, k
 async def test_broadcast_to_500_keeps_the_pace_and_counts_the_blocked(
     tg, admins, shop, shop_env, orders
 ):
-    from pathlib import Path
 
-    from storage import Database, UserRepo
+    from storage import UserRepo
 
-    db = await Database.open(Path(shop_env["DATABASE_PATH"]))
+    db = await open_shop_database(shop_env)
     users = UserRepo(db)
     customers = list(range(700_000, 700_500))
     for user_id in customers:
@@ -391,10 +392,10 @@ async def test_offer_edits_reach_customers_and_survive_the_catalog_file(
     from pathlib import Path
 
     from bot.catalog import load_catalog_file
-    from storage import Database, OfferRepo
+    from storage import OfferRepo
     from vendors import REGISTRY
 
-    db = await Database.open(Path(shop_env["DATABASE_PATH"]))
+    db = await open_shop_database(shop_env)
     repo = OfferRepo(db)
     await repo.replace_catalog(load_catalog_file(Path(shop_env["CATALOG_FILE"]), REGISTRY))
     active = {offer.sku: offer for offer in await repo.active()}

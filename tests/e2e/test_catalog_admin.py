@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.catalog import load_catalog_file
-from storage import Database, OfferRepo, OrderState
-from tests.conftest import FAST_PROCESSING
+from storage import OfferRepo, OrderState
+from tests.conftest import FAST_PROCESSING, open_shop_database
 from tests.e2e.flows import eventually, settled, wait_text
 from tests.e2e.test_admins import OPERATOR, OWNER, admins, reply_in, shop_env
 from vendors import REGISTRY
@@ -78,7 +78,7 @@ async def test_import_adds_an_offer_a_customer_finds_and_buys(
     await wait_text(tg, customer, vendor_order.keys[0], since=mark)
 
     # a restart re-reads catalog.toml: the imported offer stays
-    db = await Database.open(Path(shop_env["DATABASE_PATH"]))
+    db = await open_shop_database(shop_env)
     repo = OfferRepo(db)
     await repo.replace_catalog(load_catalog_file(Path(shop_env["CATALOG_FILE"]), REGISTRY))
     active = {offer.sku: offer for offer in await repo.active()}

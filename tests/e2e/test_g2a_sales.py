@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from bot.g2a.channel import G2AChannel
-from storage import Database, G2ARepo, ListingState, OrderState
+from storage import G2ARepo, ListingState, OrderState
 from storage.models import G2A, Order
-from tests.conftest import G2A_HASH, VENDOR_KEY
+from tests.conftest import G2A_HASH, VENDOR_KEY, open_shop_database
 from tests.e2e.flows import eventually, settled, started
 from tests.e2e.test_admins import ADMIN_CHAT, MEMBER, OPERATOR, OWNER, admins, reply_in
 from vendors.simulators.g2a import G2ASimulator
@@ -61,7 +61,7 @@ async def buyer(shop_env) -> AsyncIterator[G2ABuyer]:
 
 @pytest.fixture
 async def repo(shop_env) -> AsyncIterator[G2ARepo]:
-    db = await Database.open(Path(shop_env["DATABASE_PATH"]))
+    db = await open_shop_database(shop_env)
     yield G2ARepo(db)
     await db.close()
 
@@ -180,7 +180,7 @@ async def test_a_crash_after_confirm_still_hands_g2a_the_keys_once(
 async def _list_through_http(g2a: G2ASimulator, shop_env) -> None:
     """The listing as `python -m bot` would hold it after /g2a list (the process is
     separate: its database is written the way the admin command writes it)."""
-    db = await Database.open(Path(shop_env["DATABASE_PATH"]))
+    db = await open_shop_database(shop_env)
     try:
         offer_id = await _create_offer(g2a)
         await G2ARepo(db).save_listing(

@@ -295,11 +295,15 @@ async def test_health_reports_the_database_the_worker_and_each_vendor(
 ):
     await paid_order(tg, tg.user(2012), "PC games", "Elden Ring")  # Kinguin answers once
     url = f"http://127.0.0.1:{shop_env['HTTP_PORT']}/health"
+    owner = {"Authorization": f"Bearer {shop_env['HEALTH_TOKEN']}"}
     async with httpx.AsyncClient() as http:
-        answer = await http.get(url)
-    assert answer.status_code == 200
+        answer = await http.get(url, headers=owner)
+        stranger = await http.get(url)
+    assert answer.status_code == 200 and stranger.json() == {"status": "ok"}
     body = answer.json()
-    assert body["database"] is True and body["worker"] is True
+    assert body["database"]["ok"] is True and body["worker"] is True
+    assert body["database"]["kind"] == ("postgresql" if "DATABASE_URL" in shop_env else "sqlite")
+    assert body["redis"] is ("REDIS_URL" in shop_env or None)
     assert set(body["vendors"]) == {"codegames", "kinguin", "kinguin-integration", "g2a"}
     assert body["vendors"]["kinguin"]["last_success"] is not None
     assert body["vendors"]["kinguin"]["balance"] == kinguin.balance  # GET /v1/balance

@@ -10,7 +10,7 @@ import pytest
 
 from storage.db import POSTGRESQL, SQLITE, migrations
 
-SQLITE_ONLY = re.compile(r"AUTOINCREMENT|\bREAL\b|\bINTEGER\b|\$\{", re.IGNORECASE)
+SQLITE_ONLY = re.compile(r"AUTOINCREMENT|\bREAL\b|\bINTEGER\b|\bBLOB\b|\$\{", re.IGNORECASE)
 
 
 @pytest.mark.parametrize(("version", "name", "sql"), migrations(POSTGRESQL))

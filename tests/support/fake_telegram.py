@@ -17,11 +17,15 @@
 
 Every request is validated against the Bot API schema (``tg.violations``) and recorded
 (``tg.calls``); sent messages are tracked with their current state (``tg.messages``).
+
+After ``setWebhook`` the updates are POSTed to the webhook instead (see fake_webhook.py;
+``tg.webhook.deliveries``, ``await tg.wait_delivery(update_id)``) and getUpdates answers 409.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import json
 import re
@@ -30,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn, Self, TypeVar, get_args
+from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -43,6 +48,7 @@ from .botapi_schema import (
     attachment_names,
     load_schema,
 )
+from .fake_webhook import Delivery, Webhook
 
 T = TypeVar("T")
 ChatId = int
@@ -69,6 +75,11 @@ CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+WEBHOOK_SET = "Conflict: terminated by setWebhook request"  # ends a waiting long poll
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -282,6 +293,7 @@ class FakeTelegram:
         self.polls_waiting = 0  # long polls currently waiting for updates
         self._closing = False
         self._runner: web.AppRunner | None = None
+        self.webhook = Webhook(self._deliverable, self._confirm_one, self._reply, self._notify)
         self._handlers: dict[str, Callable[[Json], Any]] = {
             "getMe": lambda _: BOT_USER,
             "sendMessage": self._send_message,
@@ -301,6 +313,11 @@ class FakeTelegram:
             "createForumTopic": self._create_forum_topic,
             "getChat": self._get_chat,
             "answerInlineQuery": self._answer_inline_query,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": lambda _: self.webhook.info(
+                len(self._deliverable()), self.allowed_updates
+            ),
         }
         self.star_transactions: list[Json] = []  # the bot's Star ledger, oldest first
 
@@ -320,6 +337,7 @@ class FakeTelegram:
     async def __aexit__(self, *exc_info: object) -> None:
         self._closing = True
         self._notify()
+        await self.webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -367,6 +385,25 @@ class FakeTelegram:
         if await self._wait_until(lambda: self.polls_waiting > 0 or None, timeout) is None:
             raise AssertionError(f"the bot is not long-polling\n{self.dump()}")
 
+    async def wait_delivery(
+        self,
+        update_id: int,
+        *,
+        ok: bool | None = True,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> Delivery:
+        """First webhook delivery of the update that succeeded (``ok=False``: failed; None:
+        any)."""
+
+        def probe() -> Delivery | None:
+            found = (d for d in self.webhook.deliveries if d.update_id == update_id)
+            return next((d for d in found if ok is None or d.ok == ok), None)
+
+        delivery = await self._wait_until(probe, timeout)
+        if delivery is None:
+            raise AssertionError(f"update {update_id} was not delivered\n{self.dump()}")
+        return delivery
+
     def dump(self, last: int = 30) -> str:
         """Recent calls, queued/dropped updates and violations, for failure messages."""
         interesting = [
@@ -379,6 +416,10 @@ class FakeTelegram:
                 f"  dropped (not in allowed_updates={self.allowed_updates}): "
                 f"{[_update_type(u) for u in self.dropped_updates]}"
             )
+        if self.webhook.url:
+            attempts = [(d.update_id, d.status) for d in self.webhook.deliveries[-last:]]
+            lines.append(f"  webhook {self.webhook.url}: (update_id, status) {attempts}")
+            lines.append(f"  webhook last error: {self.webhook.last_error_message}")
         lines += [f"  VIOLATION {v}" for v in self.violations]
         return "recent calls:\n" + "\n".join(lines)
 
@@ -449,6 +490,11 @@ class FakeTelegram:
         self._notify()
         return update_id
 
+    @property
+    def last_update_id(self) -> int:
+        """The id of the update pushed last (0: none yet)."""
+        return self._next_update_id - 1
+
     def user(
         self,
         user_id: int = 1001,
@@ -504,11 +550,17 @@ class FakeTelegram:
 
     async def _handle(self, request: web.Request) -> web.Response:
         token, method = request.match_info["token"], request.match_info["method"]
-        decoded = self.schema.decode_call(method, await _read_params(request))
+        params = await _read_params(request)
+        return await self._perform(token, method, params, test_environment="/test/" in request.path)
+
+    async def _perform(
+        self, token: str, method: str, params: Json, test_environment: bool = False
+    ) -> web.Response:
+        decoded = self.schema.decode_call(method, params)
         definition = self.schema.method(method)
         name = definition.name if definition else method
         call = Call(name, _resolve_attachments(decoded.value), token)
-        call.test_environment = "/test/" in request.path
+        call.test_environment = test_environment
         self.violations += decoded.errors
         # Recorded on arrival, so a waiting getUpdates is visible while it long-polls (its
         # result is filled in when it returns); other handlers do not yield in between.
@@ -545,7 +597,8 @@ class FakeTelegram:
         if call.method == "getUpdates":
             return await self._get_updates(call.params)
         handler = self._handlers.get(call.method)
-        return handler(call.params) if handler else True
+        result = handler(call.params) if handler else True
+        return await result if inspect.isawaitable(result) else result
 
     def _raise_injected_failure(self, call: Call) -> None:
         for index, (method, where, error) in enumerate(self._failures):
@@ -569,6 +622,7 @@ class FakeTelegram:
     def _notify(self) -> None:
         self._wakeup.set()
         self._wakeup = asyncio.Event()
+        self.webhook.wake()
 
     async def _wait_until(
         self,
@@ -589,6 +643,8 @@ class FakeTelegram:
     # -- getUpdates --------------------------------------------------------------------------
 
     async def _get_updates(self, params: Json) -> list[Json]:
+        if self.webhook.url:
+            raise ApiError(WEBHOOK_ACTIVE, 409)
         self._confirm(params.get("offset"))
         if "allowed_updates" in params:
             self.allowed_updates = params["allowed_updates"]
@@ -599,6 +655,8 @@ class FakeTelegram:
         def probe() -> list[Json] | None:
             if generation != self.polls_started:
                 raise ApiError(CONFLICT, 409)
+            if self.webhook.url:
+                raise ApiError(WEBHOOK_SET, 409)
             if self._closing:
                 return []
             return self._deliverable()[:limit] or None
@@ -628,6 +686,46 @@ class FakeTelegram:
         self.dropped_updates += [u for u in self._pending if not wanted(u)]
         self._pending = [u for u in self._pending if wanted(u)]
         return self._pending
+
+    # -- webhook (delivery: fake_webhook.py) ------------------------------------------------
+
+    async def _set_webhook(self, params: Json) -> bool:
+        url = params["url"]
+        if not url:  # "Use an empty string to remove webhook integration"
+            return await self._delete_webhook(params)
+        parts = urlsplit(url)
+        # Unlike Telegram, plain http (and any port) is fine: webhooks of tests are local.
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ApiError("Bad Request: invalid webhook URL specified")
+        if not re.fullmatch(r"[A-Za-z0-9_-]*", params.get("secret_token", "")):
+            raise ApiError("Bad Request: secret token contains unallowed characters")
+        if params.get("drop_pending_updates"):
+            self._pending = []
+        if "allowed_updates" in params:  # otherwise the previous setting stays
+            self.allowed_updates = params["allowed_updates"]
+        self.webhook.start(
+            url,
+            params.get("secret_token"),
+            params.get("max_connections"),
+            has_custom_certificate="certificate" in params,
+            ip_address=params.get("ip_address"),
+        )
+        return True
+
+    async def _delete_webhook(self, params: Json) -> bool:
+        if params.get("drop_pending_updates"):
+            self._pending = []
+        await self.webhook.stop()
+        return True
+
+    def _confirm_one(self, update_id: int) -> None:
+        self._pending = [u for u in self._pending if u["update_id"] != update_id]
+
+    async def _reply(self, params: Json) -> None:
+        """Execute a method call the bot put into its answer to a webhook request."""
+        method = params.pop("method")
+        setters = [c for c in self.calls if c.method == "setWebhook" and c.error is None]
+        await self._perform(setters[-1].token if setters else DEFAULT_TOKEN, method, params)
 
     # -- sending -----------------------------------------------------------------------------
 

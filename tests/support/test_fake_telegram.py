@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -34,16 +36,21 @@ from aiogram.types import (
     Message,
     PreCheckoutQuery,
 )
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
 
 from .botapi_schema import BotApiSchema, UploadedFile, load_schema
 from .fake_telegram import (
     DEFAULT_TOKEN,
     NEWER_THAN_SCHEMA,
+    WEBHOOK_ACTIVE,
     FakeGroup,
     FakeTelegram,
     FakeUser,
     parse_html,
 )
+from .fake_webhook import SECRET_HEADER
+from .proxy import RoundRobinProxy, refusing_url, serve
 
 USER_ID = 1001
 GROUP_ID = -1001234567890
@@ -791,3 +798,234 @@ async def test_rate_bookkeeping(tg: FakeTelegram, bot: Bot, admins: FakeGroup) -
         await bot.send_message(GROUP_ID, "throttled")
     alerts[-1].ts = 0.1  # now overlaps the first four
     assert tg.per_chat_per_minute(GROUP_ID) == 5  # the refused message is not counted
+
+
+# -- webhook -------------------------------------------------------------------------------------
+
+SECRET = "s3cr3t_-x"
+
+
+class Receiver:
+    """A webhook endpoint: records each POST, answers ``statuses`` in turn and then 200; the
+    updates of a chat in ``hold`` are answered once its event is set."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses)
+        self.updates: list[dict[str, Any]] = []
+        self.secrets: list[str | None] = []
+        self.hold: dict[int, asyncio.Event] = {}
+
+    def ids(self, chat_id: int | None = None) -> list[int]:
+        return [
+            u["update_id"]
+            for u in self.updates
+            if chat_id is None or u.get("message", {}).get("chat", {}).get("id") == chat_id
+        ]
+
+    async def handle(self, request: web.Request) -> web.Response:
+        update = await request.json()
+        self.updates.append(update)
+        self.secrets.append(request.headers.get(SECRET_HEADER))
+        chat_id = update.get("message", {}).get("chat", {}).get("id")
+        if chat_id in self.hold:
+            await self.hold[chat_id].wait()
+        return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[str]:
+        """Yields the webhook URL."""
+        app = web.Application()
+        app.router.add_post("/hook", self.handle)
+        async with serve(app) as url:
+            yield f"{url}/hook"
+
+
+async def test_webhook_info_round_trip(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser, schema: BotApiSchema
+) -> None:
+    await ann.send("queued while polling")
+    info = await bot.get_webhook_info()
+    assert (info.url, info.pending_update_count, info.has_custom_certificate) == ("", 1, False)
+
+    url = "https://shop.example.com/telegram"  # nothing listens: deliveries fail
+    assert await bot.set_webhook(
+        url,
+        secret_token=SECRET,
+        allowed_updates=["message", "callback_query"],
+        max_connections=5,
+        drop_pending_updates=True,
+    )
+    info = await bot.get_webhook_info()
+    assert (info.url, info.pending_update_count, info.max_connections) == (url, 0, 5)
+    assert info.allowed_updates == ["message", "callback_query"]
+    assert info.last_error_date is None and tg.webhook.secret_token == SECRET
+
+    await bot.set_webhook(url)  # again, other settings kept or defaulted as on Telegram
+    info = await bot.get_webhook_info()
+    assert (info.max_connections, info.allowed_updates) == (40, ["message", "callback_query"])
+    assert tg.webhook.secret_token is None
+    assert len(tg.calls_of("setWebhook")) == 2
+
+    with pytest.raises(TelegramBadRequest, match="secret token contains unallowed characters"):
+        await bot.set_webhook(url, secret_token=DEFAULT_TOKEN)
+    with pytest.raises(TelegramBadRequest, match="invalid webhook URL"):
+        await bot.set_webhook("ftp://shop.example.com")
+
+    assert await bot.delete_webhook()
+    info = await bot.get_webhook_info()
+    assert (info.url, info.max_connections, info.allowed_updates) == ("", None, None)
+    await bot.set_webhook(url)
+    async with aiohttp.ClientSession() as http:  # aiogram leaves an empty url out
+        answer = await http.post(f"{tg.url}/bot{DEFAULT_TOKEN}/setWebhook", json={"url": ""})
+        assert (await answer.json())["result"] is True  # an empty URL removes the webhook
+    assert tg.webhook.url == "" and tg.webhook.deliveries == []
+    assert tg.violations == []
+    assert_results_match_schema(tg, schema)
+
+
+async def test_get_updates_conflicts_with_a_webhook(tg: FakeTelegram, bot: Bot) -> None:
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    await tg.wait_polling()
+    await bot.set_webhook("https://shop.example.com/telegram")
+    with pytest.raises(TelegramConflictError, match="terminated by setWebhook request"):
+        await poll
+    with pytest.raises(TelegramConflictError, match=re.escape(WEBHOOK_ACTIVE)):
+        await bot.get_updates(timeout=0)
+    await bot.delete_webhook()
+    assert await bot.get_updates(timeout=0) == []
+    assert tg.violations == []
+
+
+async def test_webhook_posts_updates_with_the_secret(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser
+) -> None:
+    receiver = Receiver()
+    async with receiver.serving() as url:
+        await bot.set_webhook(url, secret_token=SECRET)
+        await ann.send("hello")
+        delivery = await tg.wait_delivery(tg.last_update_id)
+    assert (delivery.update_id, delivery.status, delivery.url) == (tg.last_update_id, 200, url)
+    [update] = receiver.updates
+    assert update == {"update_id": tg.last_update_id, "message": ann.sent[-1]}
+    assert receiver.secrets == [SECRET]
+    assert (await bot.get_webhook_info()).pending_update_count == 0
+    assert tg.violations == []
+
+
+async def test_failed_webhook_deliveries_are_retried(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser, schema: BotApiSchema
+) -> None:
+    receiver = Receiver(500)
+    async with receiver.serving() as url:
+        await bot.set_webhook(url)
+        await ann.send("hello")
+        update_id = tg.last_update_id
+        await tg.wait_delivery(update_id)
+        info = await bot.get_webhook_info()
+    assert [(d.update_id, d.status) for d in tg.webhook.deliveries] == [
+        (update_id, 500),
+        (update_id, 200),
+    ]
+    assert tg.webhook.attempts(update_id) == 2 and receiver.ids() == [update_id] * 2
+    assert info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
+    assert info.last_error_date is not None and info.pending_update_count == 0
+
+    # Nobody listening: the update stays pending, and reaches the next webhook.
+    await bot.set_webhook(refusing_url() + "/hook")
+    await ann.send("anyone?")
+    failed = await tg.wait_delivery(tg.last_update_id, ok=False)
+    assert (failed.status, failed.error) == (None, "Connection refused")
+    info = await bot.get_webhook_info()
+    assert (info.pending_update_count, info.last_error_message) == (1, "Connection refused")
+    async with receiver.serving() as url:
+        await bot.set_webhook(url)
+        await tg.wait_delivery(tg.last_update_id)
+    assert receiver.updates[-1]["message"]["text"] == "anyone?"
+    assert tg.violations == []
+    assert_results_match_schema(tg, schema)
+
+
+async def test_webhook_respects_allowed_updates(tg: FakeTelegram, bot: Bot, ann: FakeUser) -> None:
+    receiver = Receiver()
+    async with receiver.serving() as url:
+        await bot.set_webhook(url, allowed_updates=["message"])
+        await ann.inline_query("elden")
+        await ann.send("hello")
+        await tg.wait_delivery(tg.last_update_id)
+    assert [u["message"]["text"] for u in receiver.updates] == ["hello"]
+    assert [u["inline_query"]["query"] for u in tg.dropped_updates] == ["elden"]
+    assert tg.violations == []
+
+
+async def test_webhook_serialises_the_updates_of_a_chat(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser
+) -> None:
+    bob = tg.user(1002, first_name="Bob")
+    receiver = Receiver()
+    receiver.hold[ann.id] = asyncio.Event()
+    async with receiver.serving() as url:
+        await bot.set_webhook(url)
+        await ann.send("first")
+        first = tg.last_update_id
+        await ann.send("second")
+        await bob.send("meanwhile")
+        await tg.wait_delivery(tg.last_update_id)  # Bob's chat is not held up by Ann's
+        assert tg.webhook.attempts(first + 1) == 0  # her second update waits for the first
+        receiver.hold[ann.id].set()
+        await tg.wait_delivery(first + 1)
+    assert receiver.ids(ann.id) == [first, first + 1]
+    assert tg.violations == []
+
+
+def echo_app(tg: FakeTelegram, reply_in_answer: bool = False) -> web.Application:
+    """A bot instance: a Dispatcher that echoes messages, served by aiogram at /webhook."""
+    router = Router()
+
+    @router.message()
+    async def echo(message: Message) -> Any:
+        answer = message.answer(f"echo: {message.text}")
+        return answer if reply_in_answer else await answer
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    app = web.Application()
+    handler = SimpleRequestHandler(
+        dp, tg.make_bot(), secret_token=SECRET, handle_in_background=not reply_in_answer
+    )
+    handler.register(app, path="/webhook")  # closes its bot's session on shutdown
+    return app
+
+
+async def test_aiogram_instances_behind_a_load_balancer(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser
+) -> None:
+    async with (
+        serve(echo_app(tg)) as first,
+        serve(echo_app(tg)) as second,
+        RoundRobinProxy([first, second]) as proxy,
+    ):
+        await bot.set_webhook(f"{proxy.url}/webhook", secret_token=SECRET)
+        for text in ("hello", "again"):
+            mark = await ann.send(text)
+            await tg.wait_for("sendMessage", since=mark)
+            await tg.wait_delivery(tg.last_update_id)
+        async with aiohttp.ClientSession() as session:
+            for secret in ({SECRET_HEADER: "wrong"}, {}):
+                forged = await session.post(f"{proxy.url}/webhook", json={}, headers=secret)
+                assert forged.status == 401
+    assert ann.texts() == ["echo: hello", "echo: again"]
+    assert proxy.hits == {first: 2, second: 2}
+    assert [d.status for d in tg.webhook.deliveries] == [200, 200]
+    assert tg.violations == []
+
+
+async def test_reply_in_the_webhook_answer_is_executed(
+    tg: FakeTelegram, bot: Bot, ann: FakeUser
+) -> None:
+    async with serve(echo_app(tg, reply_in_answer=True)) as url:
+        await bot.set_webhook(f"{url}/webhook", secret_token=SECRET)
+        mark = await ann.send("hello")
+        reply = await tg.wait_for("sendMessage", since=mark)
+    assert (reply.params["chat_id"], reply.token) == (USER_ID, DEFAULT_TOKEN)
+    assert ann.texts() == ["echo: hello"]
+    assert tg.violations == []

@@ -1,0 +1,3 @@
+from tests.storage.conftest import db
+
+__all__ = ["db"]
