@@ -283,7 +283,8 @@ def _conversations(
     else:
         keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
         storage = RedisStorage(redis, key_builder=keys, state_ttl=DAY, data_ttl=DAY)
-        isolation = RedisEventIsolation(redis, key_builder=keys)
+        # a replica killed while handling a chat's update leaves its lock: it runs out soon
+        isolation = RedisEventIsolation(redis, key_builder=keys, lock_kwargs={"timeout": 5})
     return storage, isolation
 
 

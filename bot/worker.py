@@ -68,7 +68,7 @@ class Worker:
         self._owner = process_name()
         self._wake = asyncio.Event()
         self._last_round = 0.0
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], str] = {}  # step -> its order
 
     def add_chore(self, chore: Chore) -> None:
         self._chores.append(chore)
@@ -88,6 +88,7 @@ class Worker:
         except Exception:  # e.g. the database restarts: the rounds catch up
             log.exception("worker start-up checks failed; going on")
         next_housekeeping = 0.0
+        renewing = asyncio.create_task(self._renew_leases(), name="lease-renewal")
         try:
             while True:
                 self._wake.clear()
@@ -105,9 +106,10 @@ class Worker:
                 if not started:
                     await self._sleep()
         finally:
+            renewing.cancel()
             for task in self._running:
                 task.cancel()
-            await asyncio.gather(*self._running, return_exceptions=True)
+            await asyncio.gather(renewing, *self._running, return_exceptions=True)
 
     async def _after_start(self) -> None:
         if self._leases is not None:  # a crash may have lost something: look at once
@@ -150,16 +152,32 @@ class Worker:
         claimed = await self._orders.claim_due(self._owner, lease_seconds=self._lease, limit=free)
         for order in claimed:
             task = asyncio.create_task(self._fulfillment.guarded_step(order))
-            self._running.add(task)
+            self._running[task] = order.id
             task.add_done_callback(self._step_done)
         return len(claimed)
 
     def _step_done(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
+        self._running.pop(task, None)
         self._wake.set()  # a slot is free, and the order's next step may be due at once
 
+    async def _renew_leases(self) -> None:
+        """While a step runs, its order's lease is renewed: only a worker that stopped (or
+        stalled for a whole lease) loses its orders to another worker."""
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            try:
+                await self._orders.renew_leases(
+                    self._owner, list(self._running.values()), self._lease
+                )
+            except Exception:
+                log.exception("renewing order leases failed; trying again")
+
     async def _sleep(self) -> None:
-        due = await self._orders.next_due_at()
+        try:
+            due = await self._orders.next_due_at()
+        except Exception:  # the database is away: look again after the idle time
+            log.warning("worker: the database does not answer; waiting")
+            due = None
         delay = self._idle if due is None else min(self._idle, max(0.0, due - time.time()))
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
         # that races a wake-up (a webhook), and the worker would then never stop

@@ -153,7 +153,10 @@ def safe_url(url: str) -> str:
     """A database or Redis URL fit for a message: no user name, no password."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a number: say nothing of it
+        port = ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 

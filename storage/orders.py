@@ -418,6 +418,17 @@ class OrderRepo:
             )
         return [_order(row) for row in rows]
 
+    async def renew_leases(self, owner: str, order_ids: Sequence[str], lease_seconds: float) -> int:
+        """Keep `owner`'s leases on orders whose steps still run (a step slowed by a vendor
+        must not be taken over by another worker); returns how many it still holds."""
+        if not order_ids:
+            return 0
+        marks = ",".join("?" * len(order_ids))
+        return await self._db.execute(
+            f"UPDATE orders SET lease_until = ? WHERE lease_owner = ? AND id IN ({marks})",
+            (time.time() + lease_seconds, owner, *order_ids),
+        )
+
     async def next_due_at(self) -> float | None:
         placeholders = ",".join("?" * len(WORKER_STATES))
         due = self._db.dialect.greatest("next_attempt_at", "COALESCE(lease_until, 0)")

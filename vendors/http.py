@@ -165,7 +165,7 @@ class VendorHttp:
             headers["Content-Type"] = "application/json"
         elif empty_body:
             content = b""  # httpx then sends Content-Length: 0
-        await self._pace.wait(f"vendor:{self.vendor}", self._rate)
+        await self._pace.wait(f"vendor:{self.vendor}", self._rate, smooth=True)
         started = time.perf_counter()
         try:
             response = await self._http.request(

@@ -106,6 +106,7 @@ class Recorded:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    at: float = 0.0  # when it arrived (wall clock): for rate checks
 
 
 class SimulatorServer:
@@ -154,6 +155,7 @@ class SimulatorServer:
                     dict(request.query),
                     dict(request.headers),
                     body,
+                    time.time(),
                 )
             )
             refused = self.auth_error(request)
