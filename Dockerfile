@@ -1,5 +1,6 @@
 # The storefront bot. Build: docker build -t storefront .
 # Run:   docker run -e BOT_TOKEN=123:abc -p 8080:8080 -v storefront-data:/data storefront
+# Scaled out (PostgreSQL, Redis, bot replicas and workers): compose.yaml
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -24,7 +25,7 @@ RUN scripts/install.sh && chown -R shop:shop /app
 
 USER shop
 VOLUME ["/data"]
-# Vendor webhooks (POST /webhooks/kinguin) and GET /health: HTTP_PORT
+# GET /health and /metrics; the Telegram webhook, vendor webhooks, G2A's calls: HTTP_PORT
 EXPOSE 8080
-# The same entry command CI runs (.ci/run checks it refuses to start without BOT_TOKEN).
+# The same entry command CI runs; compose.yaml adds --role bot or --role worker.
 CMD [".venv/bin/python", "-m", "bot"]

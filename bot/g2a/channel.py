@@ -20,7 +20,7 @@ from bot.g2a.sales import G2ASales
 from bot.g2a.server import DropshippingApi
 from bot.notify import Notifier
 from bot.offers import OfferService
-from storage import AdminLog, Database, G2ARepo, OrderRepo
+from storage import AdminLog, Database, G2ARepo, LeaseRepo, OrderRepo
 from vendors import VendorContext
 from vendors.g2a_import import open_import
 
@@ -64,7 +64,14 @@ async def open_channel(
     repo = G2ARepo(db)
     sales = G2ASales(repo, orders, catalog, offers, wake_worker)
     listings = G2AListings(
-        await open_import(ctx), repo, catalog, offers, settings, AdminLog(db), notifier
+        await open_import(ctx),
+        repo,
+        catalog,
+        offers,
+        settings,
+        AdminLog(db),
+        notifier,
+        leases=LeaseRepo(db),
     )
     offers.on_change(listings.guard.source_changed)
     api = DropshippingApi(sales, DropshippingAuth(client_id, client_secret))

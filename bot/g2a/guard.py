@@ -22,7 +22,9 @@ from babel.support import LazyProxy
 from bot.catalog import Catalog
 from bot.notify import Notifier
 from bot.offers import OfferService
+from bot.runtime import process_name
 from storage.g2a import G2ARepo, Listing, ListingState
+from storage.leases import LeaseRepo
 from storage.models import Offer
 from vendors.base import VendorError, VendorOffer
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 GUARD = "margin guard"  # last_error of a listing the guard paused (it may resume it)
 HALF_CENT = 0.005  # G2A rounds its payouts to the cent
+GUARD_LEASE = 60.0  # a check of a process that died is free again after this
 
 
 def payout_needed(cost: float, min_margin: float) -> float:
@@ -51,8 +54,11 @@ class MarginGuard:
         catalog: Catalog,
         offers: OfferService,
         notifier: Notifier,
+        leases: LeaseRepo | None = None,
     ) -> None:
         self._listings = listings
+        self._leases = leases  # one process guards a listing at a time (None: one process)
+        self._owner = process_name("guard")
         self._repo = repo
         self._catalog = catalog
         self._offers = offers
@@ -60,9 +66,19 @@ class MarginGuard:
         self._running: dict[str, asyncio.Lock] = {}  # one check per listing at a time
 
     async def check(self, offer: Offer, source: VendorOffer | None) -> None:
-        """Guard `offer`'s listing against what its source says now."""
+        """Guard `offer`'s listing against what its source says now, unless another
+        process of the shop is at it (it reprices or pauses, and alerts, once)."""
         async with self._running.setdefault(offer.sku, asyncio.Lock()):
-            await self._check(offer, source)
+            lease = f"guard:{offer.sku}"
+            if self._leases is not None and not await self._leases.take(
+                lease, self._owner, GUARD_LEASE
+            ):
+                return
+            try:
+                await self._check(offer, source)
+            finally:
+                if self._leases is not None:
+                    await self._leases.release(lease, self._owner)
 
     async def watch_sources(self) -> None:
         """Chore: the sources of listings stay in the offer cache, so a vendor's price

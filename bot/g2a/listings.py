@@ -19,6 +19,7 @@ from bot.notify import Notifier
 from bot.offers import OfferService
 from storage.admin_log import AdminLog
 from storage.g2a import G2ARepo, Listing, ListingState
+from storage.leases import LeaseRepo
 from storage.models import Offer
 from vendors.base import VendorError, VendorOffer
 from vendors.g2a_import import Bestseller, G2AImport, G2AOffer, JobFailed
@@ -88,6 +89,7 @@ class G2AListings:
         *,
         job_wait: float = 120.0,
         job_poll: float = 1.0,
+        leases: LeaseRepo | None = None,
     ) -> None:
         self._client = client
         self._repo = repo
@@ -98,7 +100,7 @@ class G2AListings:
         self._notifier = notifier
         self._job_wait = job_wait
         self._job_poll = job_poll
-        self.guard = MarginGuard(self, repo, catalog, offers, notifier)
+        self.guard = MarginGuard(self, repo, catalog, offers, notifier, leases)
 
     @property
     def min_margin(self) -> float:
