@@ -43,7 +43,7 @@ from bot.topics import GroupTopics
 from bot.vendor_watch import VendorWatch
 from bot.webhooks import VendorEvents
 from bot.worker import Chore, Worker
-from handlers import admin_router, customer_router
+from handlers import admin_router, customer_router, keyboards
 from handlers.admin import alert_buttons
 from handlers.support import write_more
 from storage import (
@@ -105,7 +105,9 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     topics = None
     if settings.admin_chat_id is not None:  # its forum topics, if it has them
         topics = GroupTopics(bot, ForumTopicRepo(db), i18n, settings.admin_chat_id)
-    notifier = Notifier(bot, i18n, users, settings.admin_chat_id, alerts, topics)
+    notifier = Notifier(
+        bot, i18n, users, settings.admin_chat_id, alerts, topics, order_card=keyboards.order_card
+    )
     sender = None
     if settings.admin_chat_id is not None:
         sender = AlertSender(

@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramNetworkError
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.notify import CANCELLED, REFUSED, SOLD_OUT, Notifier
@@ -290,14 +290,28 @@ class Fulfillment:
                 ref=order.external_ref,
             )
         try:
-            if order.delivers_key:
-                await self._notifier.send_keys(order, await self._orders.keys(order.id))
-            else:
+            if not order.delivers_key:
                 await self._notifier.topped_up(order)
+            elif order.channel != TELEGRAM or await self._orders.start_key_message(order.id):
+                await self._send_keys(order)
+            else:  # an earlier attempt may have reached the customer: never the keys twice
+                log.warning("order %s: key message attempted before; a notice instead", order.id)
+                await self._notifier.keys_waiting(order)
         except TelegramForbiddenError:
             log.info("order %s: customer blocked the bot; the key waits in /orders", order.id)
         await self._orders.transition(order.id, S.DELIVERED)
         log.info("order %s delivered", order.id)
+
+    async def _send_keys(self, order: Order) -> None:
+        try:
+            await self._notifier.send_keys(order, await self._orders.keys(order.id))
+        except TelegramNetworkError:
+            raise  # it may have arrived: the next attempt sends a notice, not the keys
+        except TelegramForbiddenError:
+            raise
+        except TelegramAPIError:  # Telegram answered no: it did not arrive
+            await self._orders.key_message_failed(order.id)
+            raise
 
     async def _start_refund(
         self, order: Order, reason: str, vendor_order_id: str | None = None

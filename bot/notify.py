@@ -46,8 +46,10 @@ class Notifier:
         admin_chat_id: int | None = None,
         alerts: AlertRepo | None = None,
         topics: GroupTopics | None = None,
+        order_card: Callable[[Order, bool], InlineKeyboardMarkup] | None = None,
     ) -> None:
         self._bot = bot
+        self._order_card = order_card  # the customer's order card buttons (Show key)
         self._i18n = i18n
         self._users = users
         self._admin_chat_id = admin_chat_id
@@ -78,6 +80,20 @@ class Notifier:
             return
         try:
             await self._keys(order, keys, order.chat_id, order.user_id)
+        finally:
+            await self._delivered(order)
+
+    async def keys_waiting(self, order: Order) -> None:
+        """The order is ready, but the message with its keys may have reached the customer
+        already (a crash came before we could record it): a notice without the keys, with
+        the button that shows them."""
+        try:
+            async with self.speaking_to(order.user_id):
+                text = _(
+                    "🎉 Order #{id} is ready: <b>{title}</b>. Your key is in “My orders”."
+                ).format(id=short_id(order), title=html.escape(order.title))
+                markup = self._order_card(order, True) if self._order_card else None
+                await self._bot.send_message(order.chat_id, text, reply_markup=markup)
         finally:
             await self._delivered(order)
 

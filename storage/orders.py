@@ -350,6 +350,23 @@ class OrderRepo:
         )
         return changed == 1
 
+    async def start_key_message(self, order_id: str) -> bool:
+        """Claim the one attempt at the message with the keys: False when one was made
+        already (it may have reached the customer before a crash)."""
+        changed = await self._db.execute(
+            "UPDATE orders SET key_message_at = ? WHERE id = ? AND state = ?"
+            " AND key_message_at IS NULL",
+            (time.time(), order_id, S.FULFILLED),
+        )
+        return changed == 1
+
+    async def key_message_failed(self, order_id: str) -> None:
+        """Telegram refused the key message (it surely did not arrive): it may be sent again."""
+        await self._db.execute(
+            "UPDATE orders SET key_message_at = NULL WHERE id = ? AND state = ?",
+            (order_id, S.FULFILLED),
+        )
+
     async def set_release_date(self, order_id: str, release_date: str) -> None:
         """A pre-order's release date, once the customer has been told it."""
         await self._db.execute(

@@ -1,8 +1,8 @@
 """`python -m bot` killed with SIGKILL right after each order transition, then restarted.
 
-Whatever the moment, the customer ends with the key (shown once; a crash between sending
-it and recording that is the one place it may be shown twice) or with the Stars back, and
-the vendor sells exactly once.
+Whatever the moment, the customer ends with the key, shown once (a crash between sending
+it and recording that brings a notice pointing to "My orders", never the key again), or
+with the Stars back, and the vendor sells exactly once.
 """
 
 from __future__ import annotations
@@ -50,6 +50,25 @@ async def test_key_arrives_after_a_crash_at(tg, sim, bot_process, orders, point,
     shown = messages_with(tg, user, vendor_order.key)
     assert 1 <= shown <= at_most
     assert sim.orders_created == 1 and order.telegram_charge_id
+    await bot_process.stop(signal.SIGTERM)
+
+
+async def test_a_crash_right_after_the_key_message_never_repeats_it(tg, sim, bot_process, orders):
+    user = tg.user(7003)
+    order_id = await buy_and_crash(
+        tg, bot_process, user, "Gift cards", "Steam Wallet 5 USD", "key-message"
+    )
+    vendor_order = sim.order_by_transaction(order_id)
+    assert messages_with(tg, user, vendor_order.key) == 1  # it went out, then the crash
+    mark = tg.mark()
+    await started(tg, bot_process)
+    notice = await wait_text(tg, user, "Your key is in", since=mark)
+    assert vendor_order.key not in notice
+    await settled(orders, order_id, OrderState.DELIVERED)
+    assert messages_with(tg, user, vendor_order.key) == 1
+    mark = await user.press("🔑 Show key")  # the notice's button shows it on demand
+    await wait_text(tg, user, vendor_order.key, since=mark)
+    assert sim.orders_created == 1
     await bot_process.stop(signal.SIGTERM)
 
 

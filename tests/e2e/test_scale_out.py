@@ -235,11 +235,15 @@ async def test_two_replicas_and_two_workers_survive_random_kills(tg, sim, kingui
             assert order is not None and order.telegram_charge_id and order.vendor == vendor
             for key in await repo.keys(order_id):
                 assert isinstance(key.value, str)
-                shown = sum(
-                    key.value in c.params.get("text", "")
-                    for c in tg.calls_of("sendMessage", order.chat_id)
+                texts = [
+                    c.params.get("text", "") for c in tg.calls_of("sendMessage", order.chat_id)
+                ]
+                shown = sum(key.value in text for text in texts)
+                # never twice; none only when a kill came right after it was tried, and then
+                # the customer got the notice that points to "My orders"
+                assert shown == 1 or (shown == 0 and any("Your key is in" in t for t in texts)), (
+                    f"order {order_id}: its key was sent {shown} times"
                 )
-                assert shown == 1, f"order {order_id}: its key was sent {shown} times"
     finally:
         await db.close()
 

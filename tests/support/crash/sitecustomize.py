@@ -3,7 +3,9 @@
 STOREFRONT_CRASH_AFTER=<state> kills the process with SIGKILL right after the order
 transition into <state> is committed; `before:paid` kills it just before a payment is
 recorded (after Telegram has handed over the update); `remembered` kills it right after a
-vendor order id is stored mid-placement (G2A: created, not paid). Nothing else is changed.
+vendor order id is stored mid-placement (G2A: created, not paid); `key-message` kills it
+right after the message with the keys went out, before `delivered` is recorded. Nothing
+else is changed.
 """
 
 from __future__ import annotations
@@ -49,3 +51,14 @@ if TARGET:
     OrderRepo.remember_vendor_order = remember_vendor_order  # type: ignore[method-assign]
     OrderRepo.transition = transition  # type: ignore[method-assign]
     OrderRepo.record_payment = record_payment  # type: ignore[method-assign]
+
+    if TARGET == "key-message":
+        from bot.notify import Notifier
+
+        _send_keys = Notifier.send_keys
+
+        async def send_keys(self: Notifier, order: Any, keys: Any) -> None:
+            await _send_keys(self, order, keys)
+            _die()
+
+        Notifier.send_keys = send_keys  # type: ignore[method-assign]
