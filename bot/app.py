@@ -16,33 +16,33 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 
-from bot.admin_desk import AdminDesk
-from bot.admins import AdminAccess
-from bot.alerts import AlertSender
-from bot.broadcast import Broadcaster
+from bot.admin.access import AdminAccess
+from bot.admin.alerts import AlertSender
+from bot.admin.broadcast import Broadcaster
+from bot.admin.desk import AdminDesk
+from bot.admin.support import SupportDesk
+from bot.admin.topics import GroupTopics
+from bot.admin.vendor_watch import VendorWatch
 from bot.catalog import Catalog, check_against_vendors, load_catalog_file
 from bot.catalog.desk import CatalogDesk
 from bot.catalog.importer import Importer
-from bot.checkout import Checkout
 from bot.config import OFFICIAL_API, CatalogSettings, ConfigError, Settings
-from bot.fulfillment import Fulfillment
 from bot.g2a.channel import open_channel
 from bot.i18n import UserLanguageMiddleware, load_i18n
-from bot.notify import Notifier
 from bot.offers import OfferService
-from bot.reconcile import PaymentReconciler
-from bot.refunds import Refunds
+from bot.orders.checkout import Checkout
+from bot.orders.fulfillment import Fulfillment
+from bot.orders.notify import Notifier
+from bot.orders.reconcile import PaymentReconciler
+from bot.orders.refunds import Refunds
+from bot.orders.vendor_events import VendorEvents
+from bot.orders.worker import Chore, Worker
 from bot.runtime.metrics import UpdateMetrics
 from bot.runtime.process import Storefront
 from bot.runtime.redis import connect_redis
+from bot.runtime.server import HealthSources, HttpServer, Route
 from bot.runtime.signals import Signal, Signals
 from bot.runtime.telegram import webhook_route
-from bot.server import HealthSources, HttpServer, Route
-from bot.support import SupportDesk
-from bot.topics import GroupTopics
-from bot.vendor_watch import VendorWatch
-from bot.webhooks import VendorEvents
-from bot.worker import Chore, Worker
 from handlers import admin_router, customer_router, keyboards
 from handlers.admin import alert_buttons
 from handlers.support import write_more

@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import format_datetime
 
-from bot.notify import Notifier
+from bot.orders.notify import Notifier
 from bot.texts import field_label, short_id, stars, state_label
 from handlers import keyboards
 from handlers.callbacks import OrderCb, OrdersCb

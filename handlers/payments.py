@@ -8,7 +8,7 @@ from aiogram import F, Router
 from aiogram.types import Message, PreCheckoutQuery
 from aiogram.utils.i18n import gettext as _
 
-from bot.checkout import Checkout, PaymentRefused
+from bot.orders.checkout import Checkout, PaymentRefused
 from bot.runtime.signals import Signals
 from bot.texts import short_id
 

@@ -19,8 +19,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.catalog import Catalog
-from bot.checkout import STARS, Checkout
 from bot.offers import Availability, OfferService
+from bot.orders.checkout import STARS, Checkout
 from bot.runtime.signals import Signals
 from bot.texts import field_label, short_id, stars
 from handlers import keyboards

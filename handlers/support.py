@@ -20,7 +20,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.support import COPYABLE, SupportDesk
+from bot.admin.support import COPYABLE, SupportDesk
 
 
 class SupportCb(CallbackData, prefix="sp"):

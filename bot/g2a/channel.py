@@ -18,8 +18,8 @@ from bot.g2a.auth import DropshippingAuth
 from bot.g2a.listings import G2AListings
 from bot.g2a.sales import G2ASales
 from bot.g2a.server import DropshippingApi
-from bot.notify import Notifier
 from bot.offers import OfferService
+from bot.orders.notify import Notifier
 from storage import AdminLog, Database, G2ARepo, LeaseRepo, OrderRepo
 from vendors import VendorContext
 from vendors.g2a_import import open_import

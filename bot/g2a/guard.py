@@ -6,7 +6,7 @@ from that source is repriced so that G2A's payout covers the cost plus the minim
 margin, or paused when the source is above the catalog's cost limit, has no stock, or no
 price earns enough. A listing the guard paused is resumed when the source is back in
 range; one an admin paused stays theirs. Every change is an admin alert (merged into
-digests by bot.alerts).
+digests by bot.admin.alerts).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from aiogram.utils.i18n import lazy_gettext as __
 from babel.support import LazyProxy
 
 from bot.catalog import Catalog
-from bot.notify import Notifier
 from bot.offers import OfferService
+from bot.orders.notify import Notifier
 from bot.runtime import process_name
 from storage.g2a import G2ARepo, Listing, ListingState
 from storage.leases import LeaseRepo

@@ -15,8 +15,8 @@ from enum import Enum
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.g2a.guard import MarginGuard, covers, payout_needed
-from bot.notify import Notifier
 from bot.offers import OfferService
+from bot.orders.notify import Notifier
 from storage.admin_log import AdminLog
 from storage.g2a import G2ARepo, Listing, ListingState
 from storage.leases import LeaseRepo

@@ -14,11 +14,11 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
-from bot.alerts import AlertSender
+from bot.admin.alerts import AlertSender
 from bot.config import Settings
+from bot.orders.worker import Worker
 from bot.runtime.signals import Signals
 from bot.runtime.telegram import PollingConflict, ensure_webhook, refuse_second_poller
-from bot.worker import Worker
 from storage.flags import FlagRepo
 from vendors.base import Vendor
 

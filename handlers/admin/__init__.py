@@ -3,7 +3,7 @@
 Only updates from the group ADMIN_CHAT_ID, from its administrators, reach these handlers
 (`AdminOnly`); anyone else, anywhere else, changes nothing and learns nothing. Owners
 (OWNER_IDS) may also refund and grant credit. Every change asks for confirmation first
-and is written to the audit log by `bot.admin_desk`.
+and is written to the audit log by `bot.admin.desk`.
 """
 
 from __future__ import annotations

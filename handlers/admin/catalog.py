@@ -12,7 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.admins import Role
+from bot.admin.access import Role
 from bot.catalog.desk import CatalogDesk, Listed
 from bot.catalog.importer import Candidate, ImportRefused, Refusal
 from bot.offers import Availability

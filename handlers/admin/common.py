@@ -17,8 +17,8 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.admin_desk import AdminDesk, Outcome
-from bot.admins import AdminAccess
+from bot.admin.access import AdminAccess
+from bot.admin.desk import AdminDesk, Outcome
 from storage.models import Order
 
 Action = Literal[

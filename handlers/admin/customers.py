@@ -16,9 +16,9 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.admin_desk import AdminDesk
-from bot.admins import Role
-from bot.broadcast import Broadcaster
+from bot.admin.access import Role
+from bot.admin.broadcast import Broadcaster
+from bot.admin.desk import AdminDesk
 from bot.texts import stars, state_label
 from handlers.admin.common import AdminCb, cancel_button, user_id_argument
 

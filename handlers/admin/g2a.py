@@ -20,7 +20,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.admins import Role
+from bot.admin.access import Role
 from bot.config import Settings
 from bot.g2a.channel import G2AChannel
 from bot.g2a.demo import DemoFailed, demo_sale

@@ -15,11 +15,11 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.admin_desk import AdminDesk, Outcome
-from bot.admins import Role
+from bot.admin.access import Role
+from bot.admin.desk import AdminDesk, Outcome
 from bot.catalog.pricing import margin
 from bot.config import CatalogSettings
-from bot.notify import Notifier
+from bot.orders.notify import Notifier
 from bot.texts import short_id, stars, state_label
 from handlers.admin.common import AdminCb, cancel_button, find_order
 from storage.models import TELEGRAM, Order, OrderState

@@ -17,9 +17,9 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.admin_desk import AdminDesk
+from bot.admin.desk import AdminDesk
+from bot.admin.stats import chart_png
 from bot.g2a.channel import G2AChannel
-from bot.stats import chart_png
 from bot.texts import short_id, stars, state_label
 from storage.models import G2A, TELEGRAM, OrderState
 

@@ -9,7 +9,7 @@ from aiogram.filters import Filter
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.support import Delivery, SupportDesk
+from bot.admin.support import Delivery, SupportDesk
 
 
 class ToCustomer(Filter):

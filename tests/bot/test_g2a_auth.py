@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 
 from bot.g2a.auth import TOKEN_SECONDS, DropshippingAuth
-from bot.server import HealthSources, HttpServer
+from bot.runtime.server import HealthSources, HttpServer
 from storage import AlertRepo, Database, KeyCipher, OrderRepo
 from vendors.simulators.g2a_buyer import G2ABuyer, Refused
 

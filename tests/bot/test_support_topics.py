@@ -1,4 +1,4 @@
-"""bot.topics against the fake Bot API and a real database: topics are opened once and
+"""bot.admin.topics against the fake Bot API and a real database: topics are opened once and
 reused after a restart and by a second replica, opened again when deleted, and absent in a
 plain group or when the bot may not manage topics."""
 
@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram import Bot
 
+from bot.admin.topics import ALERTS, ORDERS, GroupTopics, customer_topic
 from bot.config import PROJECT_ROOT
 from bot.i18n import load_i18n
-from bot.topics import ALERTS, ORDERS, GroupTopics, customer_topic
 from storage import Database, ForumTopicRepo
 from tests.support.fake_telegram import FakeTelegram
 

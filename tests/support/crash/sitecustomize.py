@@ -53,7 +53,7 @@ if TARGET:
     OrderRepo.record_payment = record_payment  # type: ignore[method-assign]
 
     if TARGET == "key-message":
-        from bot.notify import Notifier
+        from bot.orders.notify import Notifier
 
         _send_keys = Notifier.send_keys
 

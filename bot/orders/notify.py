@@ -21,9 +21,9 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.media_group import MediaGroupBuilder
 from babel.support import LazyProxy
 
+from bot.admin.topics import ALERTS, ORDERS, GroupTopics
 from bot.i18n import pick_locale
 from bot.texts import field_label, short_id, stars
-from bot.topics import ALERTS, ORDERS, GroupTopics
 from storage.alerts import AlertRepo
 from storage.models import TELEGRAM, Key, Order, OrderState
 from storage.users import UserRepo
@@ -249,7 +249,7 @@ class Notifier:
     ) -> None:
         """A short note for the admin group, in the shop's language. Never pass a key here.
 
-        Stored first and sent by `bot.alerts.AlertSender` at Telegram's pace (digests),
+        Stored first and sent by `bot.admin.alerts.AlertSender` at Telegram's pace (digests),
         so an alert survives a crash and a burst never floods the group."""
         async with self.speaking_to(None):
             text = str(template).format(**values)
@@ -285,7 +285,7 @@ class Notifier:
         await self._store(text, order.id, ORDERS)
 
     async def _store(self, text: str, order_id: str | None, topic: str) -> None:
-        """Kept for `bot.alerts.AlertSender`, which posts at Telegram's pace."""
+        """Kept for `bot.admin.alerts.AlertSender`, which posts at Telegram's pace."""
         if self._admin_chat_id is None or self._alerts is None:
             return
         try:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.notify import Notifier
+from bot.orders.notify import Notifier
 from storage.flags import FlagRepo
 from vendors.base import Vendor
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from bot.admin.stats import Stats, compute
 from bot.runtime.signals import Signals
-from bot.stats import Stats, compute
 from storage.admin_log import AdminLog
 from storage.credit import CreditRepo
 from storage.flags import MAINTENANCE, FlagRepo

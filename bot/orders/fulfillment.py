@@ -25,8 +25,8 @@ from typing import Any
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramNetworkError
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.notify import CANCELLED, REFUSED, SOLD_OUT, Notifier
-from bot.refunds import Refunds
+from bot.orders.notify import CANCELLED, REFUSED, SOLD_OUT, Notifier
+from bot.orders.refunds import Refunds
 from bot.texts import lazy_format, lazy_state_label, short_id
 from storage.models import TELEGRAM, Key, Order, OrderState
 from storage.orders import OrderRepo, TransitionError
@@ -51,7 +51,7 @@ S = OrderState
 
 
 class Fulfillment:
-    """The steps that move one order (or one stray payment) forward; `bot.worker` runs them."""
+    """The steps that move one order (or one stray payment) forward; the worker runs them."""
 
     def __init__(
         self,

@@ -1,7 +1,7 @@
 """Support between customers (private chats) and the admin group.
 
 A customer's message goes to the admin group: in a forum, into a topic of their own
-(opened once, named after them, remembered by `bot.topics`); in a plain group, after a
+(opened once, named after them, remembered by `bot.admin.topics`); in a plain group, after a
 message naming them and their last order, both remembered so an admin's reply to either
 answers them. An admin's message in a customer's topic, or reply to their message, goes
 back to the customer under a short "Support" header. Messages are copied (copyMessage), so
@@ -23,9 +23,9 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, Message, ReactionTypeEmoji, ReplyParameters, User
 from aiogram.utils.i18n import gettext as _
 
-from bot.notify import Notifier
+from bot.admin.topics import GroupTopics, customer_topic
+from bot.orders.notify import Notifier
 from bot.texts import short_id, state_label
-from bot.topics import GroupTopics, customer_topic
 from storage.orders import OrderRepo
 from storage.support import SupportMessageRepo
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 
 from bot.offers import OfferService
+from bot.orders.vendor_events import VendorEvents
+from bot.runtime.server import HealthSources, HttpServer
 from bot.runtime.signals import Signals
-from bot.server import HealthSources, HttpServer
-from bot.webhooks import VendorEvents
 from storage import AlertRepo, KeyCipher, OrderRepo
 
 TOKEN = "owner-health-token"

@@ -11,7 +11,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.notify import Notifier
+from bot.orders.notify import Notifier
 from storage.models import Order, OrderState
 from storage.orders import OrderRepo
 from storage.payments import StrayPayment, StrayPaymentRepo

@@ -13,7 +13,7 @@ import logging
 from aiogram import Bot
 from aiogram.types import StarTransaction, TransactionPartnerUser
 
-from bot.checkout import Checkout
+from bot.orders.checkout import Checkout
 from storage.cursors import CursorRepo
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from bot.fulfillment import Fulfillment
-from bot.reconcile import PaymentReconciler
+from bot.orders.fulfillment import Fulfillment
+from bot.orders.reconcile import PaymentReconciler
 from bot.runtime import process_name
 from storage.leases import LeaseRepo
 from storage.orders import OrderRepo

@@ -8,7 +8,7 @@ alert is marked sent only once Telegram took the message (a 429 is waited out).
 
 The sales feed (`topic` 'orders': one line per delivered or refunded order) goes through the
 same loop, so alerts and the feed share one pace. When the admin group is a forum, each
-goes to its own topic (`bot.topics`); in a plain group alerts go to the group and there is
+goes to its own topic (`bot.admin.topics`); in a plain group alerts go to the group and there is
 no feed.
 """
 
@@ -27,8 +27,8 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.admin.topics import ALERTS, GroupTopics
 from bot.runtime import process_name
-from bot.topics import ALERTS, GroupTopics
 from storage.alerts import Alert, AlertRepo
 from storage.leases import LeaseRepo
 
