@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -139,21 +139,31 @@ def free_port() -> int:
             return port
 
 
+@asynccontextmanager
+async def running_shop(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Storefront]:
+    """The real shop in this process, configured by `env` as an owner would, until the
+    block ends."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(env["DATABASE_PATH"].rsplit("/data/", 1)[0])  # no stray .env
+    async with AsyncExitStack() as stack:
+        storefront = await build(Settings(), stack)
+        task = asyncio.create_task(storefront.run(handle_signals=False))
+        yield storefront
+        await storefront.stop()
+        await asyncio.wait_for(task, 10)
+
+
 @pytest.fixture
 async def shop(
     shop_env: dict[str, str], tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Storefront]:
     """The real dispatcher and worker, long-polling the fake Bot API."""
-    for name, value in shop_env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(shop_env["DATABASE_PATH"].rsplit("/data/", 1)[0])  # no stray .env
-    async with AsyncExitStack() as stack:
-        storefront = await build(Settings(), stack)
-        task = asyncio.create_task(storefront.run(handle_signals=False))
+    async with running_shop(shop_env, monkeypatch) as storefront:
         await tg.wait_for("getUpdates")
         yield storefront
-        await storefront.stop()
-        await asyncio.wait_for(task, 10)
 
 
 async def open_shop_database(shop_env: dict[str, str]) -> Database:

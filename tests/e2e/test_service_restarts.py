@@ -5,35 +5,17 @@ goes on by itself once they are back."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from functools import partial
 
 import httpx
 import pytest
 
-from bot.app import Storefront, build
-from bot.config import Settings
 from storage import Database, KeyCipher, OrderRepo, OrderState
-from tests.conftest import HEALTH_TOKEN
+from tests.conftest import HEALTH_TOKEN, running_shop
 from tests.e2e.flows import eventually, invoice_for, paid_order, settled, wait_text
 from tests.support.private_servers import private_postgres, private_redis
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-
-
-async def running(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Storefront]:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(env["DATABASE_PATH"].rsplit("/data/", 1)[0])
-    async with AsyncExitStack() as stack:
-        shop = await build(Settings(), stack)
-        task = asyncio.create_task(shop.run(handle_signals=False))
-        yield shop
-        await shop.stop()
-        await asyncio.wait_for(task, 10)
 
 
 async def health(env: dict[str, str]) -> tuple[int, dict]:
@@ -46,7 +28,7 @@ async def health(env: dict[str, str]) -> tuple[int, dict]:
 async def test_a_redis_restart_loses_no_payment(tg, sim, shop_env, monkeypatch, tmp_path):
     async with private_redis(tmp_path) as redis:
         env = shop_env | {"REDIS_URL": redis.url, "HOUSEKEEPING_SECONDS": "1"}
-        async for _shop in running(env, monkeypatch):
+        async with running_shop(env, monkeypatch):
             await tg.wait_for("getUpdates")
             user = tg.user(8201)
             invoice = await invoice_for(tg, user, "Gift cards", "Steam Wallet 5 USD")
@@ -86,7 +68,7 @@ async def test_a_postgresql_restart_loses_no_order(tg, sim, shop_env, monkeypatc
     sim.set_outcome(3001, "COMPLETED", processing_seconds=3.0)
     async with private_postgres() as postgres:
         env = shop_env | {"DATABASE_URL": postgres.url}
-        async for _shop in running(env, monkeypatch):
+        async with running_shop(env, monkeypatch):
             await tg.wait_for("getUpdates")
             user = tg.user(8301)
             order_id = await paid_order(tg, user, "Gift cards", "Steam Wallet 5 USD")

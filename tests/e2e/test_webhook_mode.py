@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 
 import httpx
 import pytest
 
-from bot.app import Storefront, build
-from bot.config import Settings
 from storage import Database, OrderState
-from tests.conftest import BotProcess
+from tests.conftest import BotProcess, running_shop
 from tests.e2e.flows import paid_order, settled, started, wait_text
 from tests.support.fake_telegram import FakeTelegram
 
@@ -29,22 +25,10 @@ def webhook_env(shop_env: dict[str, str]) -> dict[str, str]:
     return shop_env | {"TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_SECRET": SECRET}
 
 
-async def serve(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Storefront]:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(env["DATABASE_PATH"].rsplit("/data/", 1)[0])  # no stray .env
-    async with AsyncExitStack() as stack:
-        storefront = await build(Settings(), stack)
-        task = asyncio.create_task(storefront.run(handle_signals=False))
-        yield storefront
-        await storefront.stop()
-        await asyncio.wait_for(task, 10)
-
-
 async def test_a_purchase_by_webhook_and_the_webhook_kept_across_restarts(
     tg: FakeTelegram, webhook_env, monkeypatch, orders
 ):
-    async for _shop in serve(webhook_env, monkeypatch):
+    async with running_shop(webhook_env, monkeypatch):
         registered = await tg.wait_for("setWebhook")
         assert registered.params["url"] == webhook_env["TELEGRAM_WEBHOOK_URL"]
         assert registered.params["secret_token"] == SECRET
@@ -71,12 +55,12 @@ async def test_a_purchase_by_webhook_and_the_webhook_kept_across_restarts(
         assert tg.calls[mark:] == []
 
     assert not tg.calls_of("deleteWebhook")  # stopping leaves it to the other replicas
-    async for _shop in serve(webhook_env, monkeypatch):  # a restart: Telegram has it already
+    async with running_shop(webhook_env, monkeypatch):  # a restart: Telegram has it already
         await tg.wait_for("getWebhookInfo", since=len(tg.calls) - 1)
         await asyncio.sleep(0.3)
         assert len(tg.calls_of("setWebhook")) == 1
     changed = webhook_env | {"TELEGRAM_WEBHOOK_SECRET": "a-new-secret"}
-    async for _shop in serve(changed, monkeypatch):  # a new secret is given to Telegram
+    async with running_shop(changed, monkeypatch):  # a new secret is given to Telegram
         await tg.wait_for("setWebhook", since=0, where=lambda c: c.params["secret_token"] != SECRET)
 
 
