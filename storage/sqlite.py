@@ -4,7 +4,9 @@ transactions are serialized (BEGIN IMMEDIATE also keeps other processes out mean
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -76,13 +78,21 @@ class SqliteDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield SqliteTransaction(self._conn)
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                # also when cancelled while BEGIN still ran in aiosqlite's thread: the
+                # connection must not stay inside a transaction nobody will end
+                await asyncio.shield(self._rollback())
                 raise
             await self._conn.execute("COMMIT")
+
+    async def _rollback(self) -> None:
+        """End the open transaction, if any (statements run in order on one thread, so
+        this comes after a BEGIN that is still queued)."""
+        with contextlib.suppress(sqlite3.OperationalError):  # no transaction was open
+            await self._conn.execute("ROLLBACK")
 
 
 class SqliteTransaction(Transaction):
