@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install.sh --dev
-# independent tests run concurrently, one worker per core (PYTEST_WORKERS=0: in-process)
-exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" "$@"
+# independent tests run concurrently: two workers per core (most end-to-end tests wait on
+# sockets more than they compute), at most 8 (PYTEST_WORKERS=0: in-process)
+workers=$(( $(nproc) * 2 )); [ "$workers" -gt 8 ] && workers=8
+exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-$workers}" "$@"
