@@ -1,24 +1,40 @@
 #!/usr/bin/env bash
-# Start PostgreSQL and Redis on 127.0.0.1 if they are installed here but not answering
-# (the tests that need them use TEST_DATABASE_URL / TEST_REDIS_URL; they skip on a machine
-# without them, and fail under CI=true).
+# Make sure PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) answer before the tests:
+# start one that is installed here but down, then wait until it answers. Under CI=true a
+# server that still does not answer fails the run here, in one line, instead of turning
+# its tests into failures one by one (or, on a laptop, into skips).
 set -uo pipefail
 
-if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
-  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
-    echo "starting PostgreSQL"
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
-    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
-  fi
-fi
+postgres_answers() {
+  if command -v pg_isready >/dev/null; then pg_isready -q -h 127.0.0.1 -p 5432
+  else (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; fi
+}
+redis_answers() {
+  if command -v redis-cli >/dev/null; then [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]
+  else (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; fi
+}
+start_postgres() {
+  command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ] || return 0
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+}
+start_redis() {
+  command -v redis-server >/dev/null || return 0
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+}
 
-if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-  if command -v redis-server >/dev/null; then
-    echo "starting Redis"
-    mkdir -p /var/lib/redis /var/log/redis
-    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
-      --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
-    for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+failed=0
+for service in postgres redis; do
+  if ! "${service}_answers"; then
+    echo "starting $service"
+    "start_$service" || echo "could not start $service"
+    for _ in $(seq 1 30); do "${service}_answers" && break; sleep 1; done
   fi
-fi
+  if ! "${service}_answers"; then
+    echo "services: $service on 127.0.0.1 does not answer" >&2
+    failed=1
+  fi
+done
+[ "${CI:-}" = "true" ] && exit "$failed"
 exit 0

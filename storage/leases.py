@@ -43,9 +43,3 @@ class LeaseRepo:
             await self._db.execute(
                 f"UPDATE job_leases SET next_run_at = 0 WHERE name IN ({marks})", tuple(names)
             )
-
-    async def holder(self, name: str) -> str | None:
-        row = await self._db.fetchone(
-            "SELECT owner FROM job_leases WHERE name = ? AND until >= ?", (name, time.time())
-        )
-        return str(row[0]) if row and row[0] is not None else None

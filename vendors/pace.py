@@ -26,7 +26,6 @@ class Pace:
     def __init__(self, storage: Storage | None = None) -> None:
         self._storage = storage or MemoryStorage()
         self._limiter = MovingWindowRateLimiter(self._storage)
-        self.shared = not isinstance(self._storage, MemoryStorage)
         self._spacing: dict[str, AsyncLimiter] = {}
 
     @classmethod

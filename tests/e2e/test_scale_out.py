@@ -263,7 +263,8 @@ async def test_two_replicas_and_two_workers_survive_random_kills(tg, sim, kingui
     assert tg.webhook.deliveries
     await eventually(lambda: not undelivered(), within=15)  # Telegram retries the failed
     hits = cluster.proxy.hits  # round robin: a customer's updates went to both replicas
-    assert all(hits[target] >= hits.total() / 10 for target in cluster.proxy.targets), hits
+    # (a replica that is killed often is down for seconds at a time: a share, not half)
+    assert all(hits[target] >= hits.total() / 20 for target in cluster.proxy.targets), hits
     # the vendors' rate is the shop's: all processes together stay within it. Counted on
     # arrival, and a process busy starting (2 cores, 4 processes) may send an admitted call
     # a little late: some slack; two workers with limits of their own would send twice the
