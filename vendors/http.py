@@ -45,6 +45,7 @@ T = TypeVar("T")
 # the generic mapping below
 Classifier = Callable[[int, Any, str], VendorError | None]
 MAX_RETRY_AFTER = 30.0
+CUSTOMER_SHARE = 0.25  # of a vendor's rate that background polling leaves to customers
 _BACKOFF = wait_exponential_jitter(multiplier=0.2, max=2.0, jitter=0.2)
 _adapters: dict[Any, TypeAdapter[Any]] = {}
 CALLS = Histogram(
@@ -165,7 +166,9 @@ class VendorHttp:
             headers["Content-Type"] = "application/json"
         elif empty_body:
             content = b""  # httpx then sends Content-Length: 0
-        await self._pace.wait(f"vendor:{self.vendor}", self._rate, smooth=True)
+        await self._pace.wait(
+            f"vendor:{self.vendor}", self._rate, smooth=True, reserve=CUSTOMER_SHARE
+        )
         started = time.perf_counter()
         try:
             response = await self._http.request(

@@ -1,7 +1,11 @@
 """Rate limits that belong to the whole shop, not to one process: calls to a vendor from
 every worker together, or Telegram messages from every replica together. Kept in Redis
 when the shop has it (`limits`' moving window), else in this process (the shop then is
-one process, and its limits are its own)."""
+one process, and its limits are its own).
+
+Background work (the worker's polls and chores, marked with `background()`) may leave part
+of a limit to the rest: a customer waiting on a price check then never queues behind a
+thousand polls of slow orders."""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from aiolimiter import AsyncLimiter
 from limits import RateLimitItemPerSecond
@@ -18,6 +25,17 @@ from limits.aio.strategies import MovingWindowRateLimiter
 log = logging.getLogger(__name__)
 SHORTEST_WAIT = 0.01
 STORAGE_DOWN_WAIT = 1.0
+_BACKGROUND: ContextVar[bool] = ContextVar("pace_background", default=False)
+
+
+@contextmanager
+def background() -> Iterator[None]:
+    """Marks the calls made inside (and in the tasks started inside) as background work."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
 
 
 class Pace:
@@ -35,15 +53,23 @@ class Pace:
         )
         return cls(storage)
 
-    async def wait(self, name: str, rate: float, *, smooth: bool = False) -> None:
+    async def wait(
+        self, name: str, rate: float, *, smooth: bool = False, reserve: float = 0.0
+    ) -> None:
         """Return once an event under `name` fits in the limit (and count it). `smooth`
         also spaces this process's events evenly (1/rate apart) instead of letting a
-        second's worth go at once: a receiver that counts on arrival sees no bursts."""
+        second's worth go at once: a receiver that counts on arrival sees no bursts.
+        Background events may use only `1 - reserve` of the rate; the others all of it."""
         if smooth:
             spacing = self._spacing.get(name)
             if spacing is None:
                 spacing = self._spacing[name] = AsyncLimiter(1, 1.0 / rate)
             await spacing.acquire()
+        if reserve > 0 and _BACKGROUND.get():
+            await self._take(f"{name}:background", rate * (1 - reserve))
+        await self._take(name, rate)
+
+    async def _take(self, name: str, rate: float) -> None:
         item = per_second(rate)
         while True:
             try:

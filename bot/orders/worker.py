@@ -18,6 +18,7 @@ from bot.runtime import process_name
 from storage.leases import LeaseRepo
 from storage.orders import OrderRepo
 from storage.payments import StrayPaymentRepo
+from vendors.pace import background
 
 log = logging.getLogger(__name__)
 JOB_LEASE_SECONDS = 300.0  # a housekeeping job of a worker that died is free again after this
@@ -82,6 +83,10 @@ class Worker:
         self._wake.set()
 
     async def run(self) -> None:
+        with background():  # customers' vendor calls go first (vendors.pace)
+            await self._run()
+
+    async def _run(self) -> None:
         log.info("worker %s started", self._owner)
         try:
             await self._after_start()
