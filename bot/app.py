@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -37,12 +37,13 @@ from bot.orders.reconcile import PaymentReconciler
 from bot.orders.refunds import Refunds
 from bot.orders.vendor_events import VendorEvents
 from bot.orders.worker import Chore, Worker
+from bot.runtime.dispatcher import ShopDispatcher
 from bot.runtime.metrics import UpdateMetrics
 from bot.runtime.process import Storefront
 from bot.runtime.redis import connect_redis
 from bot.runtime.server import HealthSources, HttpServer, Route
 from bot.runtime.signals import Signal, Signals
-from bot.runtime.telegram import webhook_route
+from bot.runtime.telegram import pin_response_types, webhook_route
 from handlers import admin_router, customer_router, keyboards
 from handlers.admin import alert_buttons
 from handlers.support import write_more
@@ -179,7 +180,9 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         worker.add_chore(Chore("g2a", g2a.chores))
     credit = CreditRepo(db)
     storage, isolation = _conversations(settings, redis)
-    dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
+    dispatcher = ShopDispatcher(
+        admin_chat_id=settings.admin_chat_id, storage=storage, events_isolation=isolation
+    )
     dispatcher.update.outer_middleware(UpdateMetrics())
     UserLanguageMiddleware(i18n, users, settings.admin_chat_id).setup(dispatcher)
     dispatcher.include_router(admin_router())
@@ -291,6 +294,7 @@ def _conversations(
 
 
 def _bot(settings: Settings) -> Bot:
+    pin_response_types()
     base = settings.telegram_api_url
     session = None
     if settings.telegram_test_environment:

@@ -17,6 +17,13 @@ def load_i18n(locales_dir: Path, default_locale: str) -> I18n:
     return I18n(path=locales_dir, default_locale=default_locale, domain=DOMAIN)
 
 
+def current_locale() -> str:
+    """The language being answered in ("" outside an update): part of the key of anything
+    built once per language."""
+    i18n = I18n.get_current(no_error=True)
+    return i18n.current_locale if i18n is not None else ""
+
+
 def pick_locale(i18n: I18n, language: str | None) -> str:
     """'pt-br' -> 'pt' if only that is translated; unknown -> the shop's default."""
     if language:

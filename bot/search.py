@@ -5,6 +5,7 @@ normalized once, when the catalog snapshot is built; a query is matched word by 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 # Russian (and a few neighbours') letters as Latin, the way people type game titles
 _CYRILLIC = {
@@ -33,5 +34,5 @@ def normalize(text: str) -> str:
     return " ".join("".join(out).split())
 
 
-def matches(query_words: list[str], haystack: str) -> bool:
+def matches(query_words: Sequence[str], haystack: str) -> bool:
     return all(word in haystack for word in query_words)

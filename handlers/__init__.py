@@ -19,6 +19,7 @@ from handlers import (
     search,
     support,
 )
+from handlers.filters import Is
 
 
 def admin_router() -> Router:
@@ -29,8 +30,8 @@ def admin_router() -> Router:
 def customer_router() -> Router:
     """Everything customers see, in private chats only; the fallback router goes last."""
     root = Router(name="customers")
-    root.message.filter(F.chat.type == "private")
-    root.callback_query.filter(F.message.chat.type == "private")
+    root.message.filter(Is(F.chat.type == "private"))
+    root.callback_query.filter(Is(F.message.chat.type == "private"))
     root.include_routers(
         payments.router(),
         support.router(),  # before the rest: in support mode, messages go to the team

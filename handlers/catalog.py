@@ -55,25 +55,23 @@ async def start(
             )
             return
         await message.answer(_("This offer is not sold any more. Here is what we have:"))
-    await message.answer(menu_text(), reply_markup=keyboards.main_menu(catalog.categories, 0))
+    await message.answer(menu_text(), reply_markup=keyboards.main_menu(catalog, 0))
 
 
 async def show_menu(query: CallbackQuery, callback_data: MenuCb, catalog: Catalog) -> None:
-    await edit_or_send(
-        query, menu_text(), keyboards.main_menu(catalog.categories, callback_data.page)
-    )
+    await edit_or_send(query, menu_text(), keyboards.main_menu(catalog, callback_data.page))
 
 
 async def show_category(query: CallbackQuery, callback_data: CategoryCb, catalog: Catalog) -> None:
     category = catalog.category(callback_data.key)
     if category is None:
         text = _("This category is gone. Here is the catalog.") + "\n\n" + menu_text()
-        await edit_or_send(query, text, keyboards.main_menu(catalog.categories, 0))
+        await edit_or_send(query, text, keyboards.main_menu(catalog, 0))
         return
     await edit_or_send(
         query,
         _("<b>{category}</b>\nPick an offer:").format(category=html.escape(category.title)),
-        keyboards.category_menu(category, callback_data.page),
+        keyboards.category_menu(catalog, category, callback_data.page),
     )
 
 
@@ -118,7 +116,7 @@ def offer_view(catalog: Catalog, live: LiveOffer, qty: int = 1) -> OfferCard:
         )
     can_buy = live.availability is Availability.AVAILABLE
     qty = min(max(qty, 1), live.max_units)  # a forged or stale quantity is clamped
-    markup = keyboards.offer_card(offer, catalog.category_of(offer), can_buy, qty, live.max_units)
+    markup = keyboards.offer_card(catalog, offer, can_buy, qty, live.max_units)
     image = live.vendor.image_url if live.vendor is not None else None
     cover = (
         LinkPreviewOptions(url=image, prefer_large_media=True, show_above_text=True)

@@ -14,10 +14,11 @@ from aiogram.types import (
     InlineQueryResultsButton,
     InputTextMessageContent,
 )
-from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.deep_linking import create_deep_link
 from aiogram.utils.i18n import gettext as _
 
 from bot.catalog import Catalog
+from bot.i18n import current_locale
 from bot.offers import OfferService
 from bot.texts import stars
 from handlers.catalog import DEEP_LINK_PREFIX
@@ -43,7 +44,8 @@ async def inline_offers(
         if words
         else catalog.offers(limit=PAGE, offset=offset)
     )
-    results = [await _result(bot, offer, offers) for offer in found]
+    username = (await bot.me()).username or ""
+    results = [_result(catalog, username, offer, offers) for offer in found]
     await inline_query.answer(
         results,  # type: ignore[arg-type]
         cache_time=CACHE_SECONDS,
@@ -53,15 +55,24 @@ async def inline_offers(
     )
 
 
-async def _result(bot: Bot, offer: Offer, offers: OfferService) -> InlineQueryResultArticle:
-    link = await create_start_link(bot, DEEP_LINK_PREFIX + offer.sku)  # getMe is cached
-    price = stars(offer.price_stars)
+def _result(
+    catalog: Catalog, username: str, offer: Offer, offers: OfferService
+) -> InlineQueryResultArticle:
+    """An offer as an inline result, built once per language and cover image."""
     seen = offers.last_seen(offer)
+    image = seen.image_url if seen and seen.image_url else None
+    key = ("inline", current_locale(), username, offer.sku, image)
+    return catalog.memo(key, lambda: _article(username, offer, image))
+
+
+def _article(username: str, offer: Offer, image: str | None) -> InlineQueryResultArticle:
+    link = create_deep_link(username, "start", DEEP_LINK_PREFIX + offer.sku)
+    price = stars(offer.price_stars)
     return InlineQueryResultArticle(
         id=offer.sku,
         title=offer.title,
         description=f"{price} · {offer.category}",
-        thumbnail_url=seen.image_url if seen and seen.image_url else None,
+        thumbnail_url=image,
         input_message_content=InputTextMessageContent(
             message_text=f"<b>{html.escape(offer.title)}</b>\n{price}"
             + (f"\n{html.escape(offer.description)}" if offer.description else ""),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import TypeVar
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.catalog import Category
+from bot.catalog import Catalog, Category
+from bot.i18n import current_locale
 from bot.texts import short_id, stars, state_label
 from handlers.callbacks import (
     BuyCb,
@@ -39,92 +40,103 @@ def page_of(items: Sequence[Item], page: int, size: int = PAGE_SIZE) -> tuple[Se
     return items[page * size : (page + 1) * size], pages
 
 
-def _pager(
-    builder: InlineKeyboardBuilder, page: int, pages: int, make: type[CallbackData], **fixed: str
-) -> None:
+Row = list[InlineKeyboardButton]
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def _offer_button(offer: Offer) -> InlineKeyboardButton:
+    return _button(f"{offer.title} · {stars(offer.price_stars)}", OfferCb(sku=offer.sku))
+
+
+def _markup(rows: list[Row]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _pager(page: int, pages: int, make: type[CallbackData], **fixed: str) -> list[Row]:
     if pages <= 1:
-        return
+        return []
     row = []
     if page > 0:
-        row.append(
-            InlineKeyboardButton(
-                text="‹ " + _("Back"), callback_data=make(page=page - 1, **fixed).pack()
-            )
-        )
-    row.append(
-        InlineKeyboardButton(
-            text=f"{page + 1}/{pages}", callback_data=make(page=page, **fixed).pack()
-        )
-    )
+        row.append(_button("‹ " + _("Back"), make(page=page - 1, **fixed)))
+    row.append(_button(f"{page + 1}/{pages}", make(page=page, **fixed)))
     if page < pages - 1:
-        row.append(
-            InlineKeyboardButton(
-                text=_("Next") + " ›", callback_data=make(page=page + 1, **fixed).pack()
-            )
-        )
-    builder.row(*row)
+        row.append(_button(_("Next") + " ›", make(page=page + 1, **fixed)))
+    return [row]
 
 
-def main_menu(categories: Sequence[Category], page: int) -> InlineKeyboardMarkup:
+def main_menu(catalog: Catalog, page: int) -> InlineKeyboardMarkup:
+    """The categories (built once per language and page of a catalog snapshot)."""
+    return catalog.memo(
+        ("menu", current_locale(), page), lambda: _main_menu(catalog.categories, page)
+    )
+
+
+def _main_menu(categories: Sequence[Category], page: int) -> InlineKeyboardMarkup:
     shown, pages = page_of(categories, page)
     page = min(max(page, 0), pages - 1)
-    builder = InlineKeyboardBuilder()
-    for category in shown:
-        builder.row(
-            InlineKeyboardButton(
-                text=category.title, callback_data=CategoryCb(key=category.key).pack()
-            )
-        )
-    _pager(builder, page, pages, MenuCb)
-    builder.row(
-        InlineKeyboardButton(text=_("🧾 My orders"), callback_data=OrdersCb().pack()),
-        InlineKeyboardButton(text=_("🌐 Language"), callback_data=LanguageMenuCb().pack()),
+    rows = [[_button(category.title, CategoryCb(key=category.key))] for category in shown]
+    rows += _pager(page, pages, MenuCb)
+    rows.append(
+        [
+            _button(_("🧾 My orders"), OrdersCb()),
+            _button(_("🌐 Language"), LanguageMenuCb()),
+        ]
     )
-    builder.row(support_button())
-    return builder.as_markup()
+    rows.append([support_button()])
+    return _markup(rows)
 
 
-def category_menu(category: Category, page: int) -> InlineKeyboardMarkup:
+def category_menu(catalog: Catalog, category: Category, page: int) -> InlineKeyboardMarkup:
+    """A category's offers (built once per language and page of a catalog snapshot)."""
+    key = ("category", current_locale(), category.key, page)
+    return catalog.memo(key, lambda: _category_menu(category, page))
+
+
+def _category_menu(category: Category, page: int) -> InlineKeyboardMarkup:
     shown, pages = page_of(category.offers, page)
     page = min(max(page, 0), pages - 1)
-    builder = InlineKeyboardBuilder()
-    for offer in shown:
-        builder.row(
-            InlineKeyboardButton(
-                text=f"{offer.title} · {stars(offer.price_stars)}",
-                callback_data=OfferCb(sku=offer.sku).pack(),
-            )
-        )
-    _pager(builder, page, pages, CategoryCb, key=category.key)
-    builder.row(InlineKeyboardButton(text="« " + _("Catalog"), callback_data=MenuCb().pack()))
-    return builder.as_markup()
+    rows = [[_offer_button(offer)] for offer in shown]
+    rows += _pager(page, pages, CategoryCb, key=category.key)
+    rows.append([_button("« " + _("Catalog"), MenuCb())])
+    return _markup(rows)
+
+
+def found(catalog: Catalog, offers: Sequence[Offer]) -> InlineKeyboardMarkup:
+    """Search results as buttons (built once per language and result)."""
+    key = ("found", current_locale(), tuple(offer.sku for offer in offers))
+    return catalog.memo(key, lambda: _found(offers))
+
+
+def _found(offers: Sequence[Offer]) -> InlineKeyboardMarkup:
+    rows = [[_offer_button(offer)] for offer in offers]
+    rows.append([_button("« " + _("Catalog"), MenuCb())])
+    return _markup(rows)
 
 
 def offer_card(
-    offer: Offer, category: Category, can_buy: bool, qty: int = 1, max_units: int = 1
+    catalog: Catalog, offer: Offer, can_buy: bool, qty: int = 1, max_units: int = 1
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    """An offer card's buttons (built once per language and state of a catalog snapshot)."""
+    key = ("offer", current_locale(), offer.sku, can_buy, qty, max_units)
+    category = catalog.category_of(offer)
+    return catalog.memo(key, lambda: _offer_card(offer, category, can_buy, qty, max_units))
+
+
+def _offer_card(
+    offer: Offer, category: Category, can_buy: bool, qty: int, max_units: int
+) -> InlineKeyboardMarkup:
+    rows: list[Row] = []
     if can_buy and max_units > 1:  # pick how many with buttons: − n +
         row = []
         if qty > 1:
-            row.append(
-                InlineKeyboardButton(
-                    text="➖", callback_data=OfferCb(sku=offer.sku, qty=qty - 1).pack()
-                )
-            )
-        row.append(
-            InlineKeyboardButton(
-                text=_("{count} pcs").format(count=qty),
-                callback_data=OfferCb(sku=offer.sku, qty=qty).pack(),
-            )
-        )
+            row.append(_button("➖", OfferCb(sku=offer.sku, qty=qty - 1)))
+        row.append(_button(_("{count} pcs").format(count=qty), OfferCb(sku=offer.sku, qty=qty)))
         if qty < max_units:
-            row.append(
-                InlineKeyboardButton(
-                    text="➕", callback_data=OfferCb(sku=offer.sku, qty=qty + 1).pack()
-                )
-            )
-        builder.row(*row)
+            row.append(_button("➕", OfferCb(sku=offer.sku, qty=qty + 1)))
+        rows.append(row)
     if can_buy:
         price = stars(offer.price_stars * qty)
         text = (
@@ -132,80 +144,74 @@ def offer_card(
             if qty == 1
             else _("🛒 Buy {count} for {price}").format(count=qty, price=price)
         )
-        builder.row(
-            InlineKeyboardButton(text=text, callback_data=BuyCb(sku=offer.sku, qty=qty).pack())
-        )
-    builder.row(
-        InlineKeyboardButton(
-            text=_("🔄 Refresh"),
-            callback_data=OfferCb(sku=offer.sku, refresh=True, qty=qty).pack(),
-        ),
-        InlineKeyboardButton(
-            text="« " + category.title, callback_data=CategoryCb(key=category.key).pack()
-        ),
+        rows.append([_button(text, BuyCb(sku=offer.sku, qty=qty))])
+    rows.append(
+        [
+            _button(_("🔄 Refresh"), OfferCb(sku=offer.sku, refresh=True, qty=qty)),
+            _button("« " + category.title, CategoryCb(key=category.key)),
+        ]
     )
-    return builder.as_markup()
+    return _markup(rows)
 
 
 def cancel_only() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=_("✖ Cancel"), callback_data=FormCb(action="cancel").pack())]
-        ]
-    )
+    return _cancel_only(current_locale())
+
+
+@cache
+def _cancel_only(locale: str) -> InlineKeyboardMarkup:
+    return _markup([[_button(_("✖ Cancel"), FormCb(action="cancel"))]])
 
 
 def confirm_form(price_stars: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.row(
-        InlineKeyboardButton(
-            text=_("✅ Confirm and pay {price}").format(price=stars(price_stars)),
-            callback_data=FormCb(action="pay").pack(),
-        )
-    )
-    builder.row(
-        InlineKeyboardButton(text=_("✏️ Change"), callback_data=FormCb(action="edit").pack()),
-        InlineKeyboardButton(text=_("✖ Cancel"), callback_data=FormCb(action="cancel").pack()),
-    )
-    return builder.as_markup()
-
-
-def back_to_catalog() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text="« " + _("Catalog"), callback_data=MenuCb().pack())]
+    return _markup(
+        [
+            [
+                _button(
+                    _("✅ Confirm and pay {price}").format(price=stars(price_stars)),
+                    FormCb(action="pay"),
+                )
+            ],
+            [
+                _button(_("✏️ Change"), FormCb(action="edit")),
+                _button(_("✖ Cancel"), FormCb(action="cancel")),
+            ],
         ]
     )
 
 
+def back_to_catalog() -> InlineKeyboardMarkup:
+    return _back_to_catalog(current_locale())
+
+
+@cache
+def _back_to_catalog(locale: str) -> InlineKeyboardMarkup:
+    return _markup([[_button("« " + _("Catalog"), MenuCb())]])
+
+
 def orders_list(orders: Sequence[Order], page: int, pages: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for order in orders:
-        builder.row(
-            InlineKeyboardButton(
-                text=f"#{short_id(order)} · {order.title} · {state_label(order.state)}",
-                callback_data=OrderCb(order_id=order.id).pack(),
+    rows = [
+        [
+            _button(
+                f"#{short_id(order)} · {order.title} · {state_label(order.state)}",
+                OrderCb(order_id=order.id),
             )
-        )
-    _pager(builder, page, pages, OrdersCb)
-    builder.row(InlineKeyboardButton(text="« " + _("Catalog"), callback_data=MenuCb().pack()))
-    return builder.as_markup()
+        ]
+        for order in orders
+    ]
+    rows += _pager(page, pages, OrdersCb)
+    rows.append([_button("« " + _("Catalog"), MenuCb())])
+    return _markup(rows)
 
 
 def order_card(order: Order, has_keys: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    if has_keys:
-        builder.row(
-            InlineKeyboardButton(
-                text=_("🔑 Show key"), callback_data=OrderCb(order_id=order.id, action="key").pack()
-            )
-        )
-    builder.row(InlineKeyboardButton(text="« " + _("My orders"), callback_data=OrdersCb().pack()))
-    return builder.as_markup()
+    rows = (
+        [[_button(_("🔑 Show key"), OrderCb(order_id=order.id, action="key"))]] if has_keys else []
+    )
+    rows.append([_button("« " + _("My orders"), OrdersCb())])
+    return _markup(rows)
 
 
+@cache
 def languages() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for code, name in LANGUAGES.items():
-        builder.button(text=name, callback_data=LanguageCb(code=code))
-    return builder.as_markup()
+    return _markup([[_button(name, LanguageCb(code=code)) for code, name in LANGUAGES.items()]])

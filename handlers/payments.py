@@ -11,12 +11,13 @@ from aiogram.utils.i18n import gettext as _
 from bot.orders.checkout import Checkout, PaymentRefused
 from bot.runtime.signals import Signals
 from bot.texts import short_id
+from handlers.filters import Is
 
 
 def router() -> Router:
     r = Router(name="payments")
     r.pre_checkout_query.register(pre_checkout)
-    r.message.register(paid, F.successful_payment)
+    r.message.register(paid, Is(F.successful_payment))
     return r
 
 

@@ -25,6 +25,7 @@ from bot.runtime.signals import Signals
 from bot.texts import field_label, short_id, stars
 from handlers import keyboards
 from handlers.callbacks import BuyCb, FormCb, InvoiceCancelCb
+from handlers.filters import Is
 from storage.models import DEFAULT_FIELD_PATTERN, Order, OrderState
 
 INVOICE_TITLE_LIMIT = 32  # Bot API: sendInvoice title is 1-32 characters
@@ -40,10 +41,16 @@ def router() -> Router:
     r.callback_query.register(buy, BuyCb.filter())
     r.message.register(cancel_command, Command("cancel"))
     r.callback_query.register(cancel_form, FormCb.filter(F.action == "cancel"))
-    r.message.register(take_field, Purchase.entering, F.text, ~F.text.startswith("/"))
-    r.message.register(ask_for_text, Purchase.entering, ~F.text)
-    r.callback_query.register(edit_fields, Purchase.confirming, FormCb.filter(F.action == "edit"))
-    r.callback_query.register(pay, Purchase.confirming, FormCb.filter(F.action == "pay"))
+    r.message.register(
+        take_field, StateFilter(Purchase.entering), Is(F.text), Is(~F.text.startswith("/"))
+    )
+    r.message.register(ask_for_text, StateFilter(Purchase.entering), Is(~F.text))
+    r.callback_query.register(
+        edit_fields, StateFilter(Purchase.confirming), FormCb.filter(F.action == "edit")
+    )
+    r.callback_query.register(
+        pay, StateFilter(Purchase.confirming), FormCb.filter(F.action == "pay")
+    )
     r.callback_query.register(form_expired, StateFilter(None), FormCb.filter())
     r.callback_query.register(cancel_invoice, InvoiceCancelCb.filter())
     return r

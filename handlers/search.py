@@ -6,18 +6,17 @@ import html
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.catalog import Catalog
-from bot.texts import stars
 from handlers import keyboards
-from handlers.callbacks import OfferCb
+from handlers.filters import Is
 
 
 def router() -> Router:
     r = Router(name="search")
-    r.message.register(search, StateFilter(None), F.text, ~F.text.startswith("/"))
+    r.message.register(search, StateFilter(None), Is(F.text), Is(~F.text.startswith("/")))
     return r
 
 
@@ -32,17 +31,7 @@ async def search(message: Message, catalog: Catalog) -> None:
             reply_markup=keyboards.back_to_catalog(),
         )
         return
-    rows = [
-        [
-            InlineKeyboardButton(
-                text=f"{offer.title} · {stars(offer.price_stars)}",
-                callback_data=OfferCb(sku=offer.sku).pack(),
-            )
-        ]
-        for offer in found
-    ]
-    rows += keyboards.back_to_catalog().inline_keyboard
     await message.answer(
         _("Found for “{query}”:").format(query=html.escape(query)),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
+        reply_markup=keyboards.found(catalog, found),
     )

@@ -13,7 +13,7 @@ from typing import Literal
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -21,6 +21,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot.admin.support import COPYABLE, SupportDesk
+from handlers.filters import Is
 
 
 class SupportCb(CallbackData, prefix="sp"):
@@ -37,9 +38,13 @@ def router() -> Router:
     r.callback_query.register(write_pressed, SupportCb.filter(F.action == "write"))
     r.callback_query.register(done_pressed, SupportCb.filter(F.action == "done"))
     commands = F.text.startswith("/")
-    r.message.register(done_command, Support.writing, Command("cancel"))
-    r.message.register(leave_for_command, Support.writing, commands)  # skips on to the rest
-    r.message.register(to_support, Support.writing, ~commands, F.content_type.in_(COPYABLE))
+    r.message.register(done_command, StateFilter(Support.writing), Command("cancel"))
+    r.message.register(
+        leave_for_command, StateFilter(Support.writing), Is(commands)
+    )  # on to the rest
+    r.message.register(
+        to_support, StateFilter(Support.writing), Is(~commands), Is(F.content_type.in_(COPYABLE))
+    )
     return r
 
 

@@ -99,3 +99,24 @@ def conflict_text(message: str) -> str:
         "another process polls Telegram with this BOT_TOKEN: run one poller, or several bot"
         " replicas in webhook mode (TELEGRAM_WEBHOOK_URL)"
     )
+
+
+_RESPONSE_TYPES: dict[str, type] = {}
+
+
+def pin_response_types() -> None:
+    """Keep aiogram's `Response[...]` model of every Bot API method alive. pydantic caches
+    generic models only weakly, so each garbage collection dropped the ones in use and
+    the next call rebuilt its model (milliseconds each, a large share of an update)."""
+    import aiogram.methods
+
+    for name in aiogram.methods.__all__:
+        method = getattr(aiogram.methods, name)
+        if (
+            isinstance(method, type)
+            and issubclass(method, TelegramMethod)
+            and method is not TelegramMethod
+        ):
+            returning = method.__returning__
+            if repr(returning) not in _RESPONSE_TYPES:
+                _RESPONSE_TYPES[repr(returning)] = Response[returning]  # type: ignore[valid-type]
