@@ -35,6 +35,7 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, InlineQuery, Message
 
 from benchmarks.stub_session import StubSession
+from bot.__main__ import run, settle_memory
 from bot.app import build
 from bot.catalog import Catalog
 from bot.config import PROJECT_ROOT, Settings
@@ -196,6 +197,7 @@ def _lower(env: dict[str, str]) -> dict[str, Any]:
 async def measure(backend: str, args: argparse.Namespace) -> tuple[float, float]:
     async with shop_settings(backend) as settings, AsyncExitStack() as stack:
         shop = await build(settings, stack)
+        settle_memory()  # as `python -m bot` does before serving
         session = StubSession()
         shop.bot.session = session
         bare_bot = Bot("1:bare", session=session)
@@ -238,4 +240,4 @@ if __name__ == "__main__":
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--profile", help="write a cProfile of the shop's rounds here")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    asyncio.run(main(parser.parse_args()))
+    run(main(parser.parse_args()))  # the shop's event loop (uvloop) for both dispatchers

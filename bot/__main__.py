@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
+from collections.abc import Coroutine
 from contextlib import AsyncExitStack
+from typing import Any
 
 from aiogram.exceptions import TelegramUnauthorizedError
 
@@ -18,10 +21,29 @@ from bot.config import ConfigError, Role, Settings, load_settings
 from bot.runtime.telegram import PollingConflict
 
 
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """On uvloop where it is installed: sockets, timers and callbacks cost less."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - every platform the image runs on has it
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
 async def serve(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
         shop = await build(settings, stack)
+        settle_memory()
         await shop.run()
+
+
+def settle_memory() -> None:
+    """Exempt what start-up built (aiogram's ~440 models, the catalog, the translations)
+    from garbage collection: a full collection then walks only what updates leave behind,
+    instead of a quarter of a second's walk over all of it every few thousand updates."""
+    gc.collect()
+    gc.freeze()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        asyncio.run(serve(load_settings()))
+        run(serve(load_settings()))
     except (ConfigError, CatalogError, PollingConflict) as exc:
         print(f"storefront: {exc}", file=sys.stderr)
         return 2

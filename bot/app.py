@@ -11,9 +11,9 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
+from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 from redis.asyncio import Redis
 
 from bot.admin.access import AdminAccess
@@ -179,9 +179,10 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     if g2a is not None:
         worker.add_chore(Chore("g2a", g2a.chores))
     credit = CreditRepo(db)
-    storage, isolation = _conversations(settings, redis)
     dispatcher = ShopDispatcher(
-        admin_chat_id=settings.admin_chat_id, storage=storage, events_isolation=isolation
+        admin_chat_id=settings.admin_chat_id,
+        storage=_conversations(settings, redis),
+        events_isolation=SimpleEventIsolation(),
     )
     dispatcher.update.outer_middleware(UpdateMetrics())
     UserLanguageMiddleware(i18n, users, settings.admin_chat_id).setup(dispatcher)
@@ -276,21 +277,16 @@ def _pace(settings: Settings) -> Pace:
     return Pace.in_redis(settings.redis_url.get_secret_value(), settings.redis_prefix)
 
 
-def _conversations(
-    settings: Settings, redis: Redis | None
-) -> tuple[BaseStorage, BaseEventIsolation]:
+def _conversations(settings: Settings, redis: Redis | None) -> BaseStorage:
     """Where conversation state lives: in Redis, so that any replica continues a
-    conversation another began (and handles one chat's updates one at a time), or here."""
-    storage: BaseStorage
-    isolation: BaseEventIsolation
+    conversation another began, or here. One chat's updates are handled one at a time
+    without a lock in Redis: Telegram sends a chat's next update only once the last was
+    answered (the webhook answers after handling), and polling is one process, where
+    aiogram's in-process isolation holds them apart."""
     if redis is None:
-        storage, isolation = MemoryStorage(), SimpleEventIsolation()
-    else:
-        keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
-        storage = RedisStorage(redis, key_builder=keys, state_ttl=DAY, data_ttl=DAY)
-        # a replica killed while handling a chat's update leaves its lock: it runs out soon
-        isolation = RedisEventIsolation(redis, key_builder=keys, lock_kwargs={"timeout": 5})
-    return storage, isolation
+        return MemoryStorage()
+    keys = DefaultKeyBuilder(prefix=f"{settings.redis_prefix}:fsm", with_destiny=True)
+    return RedisStorage(redis, key_builder=keys, state_ttl=DAY, data_ttl=DAY)
 
 
 def _bot(settings: Settings) -> Bot:

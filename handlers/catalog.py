@@ -41,10 +41,12 @@ async def start(
     message: Message,
     command: CommandObject,
     state: FSMContext,
+    raw_state: str | None,
     catalog: Catalog,
     offers: OfferService,
 ) -> None:
-    await state.clear()
+    if raw_state is not None:  # a purchase or support conversation left open (customers'
+        await state.clear()  # conversation data lives only while one is open)
     argument = command.args or ""
     if argument.startswith(DEEP_LINK_PREFIX):
         offer = catalog.offer(argument.removeprefix(DEEP_LINK_PREFIX))

@@ -74,11 +74,8 @@ async def _credit_lines(credit: CreditRepo, user_id: int) -> list[str]:
 async def _orders_page(
     orders: OrderRepo, credit: CreditRepo, user_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    total = await orders.count_for_user(user_id)
-    pages = max(1, -(-total // keyboards.ORDERS_PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    shown = await orders.for_user(
-        user_id, limit=keyboards.ORDERS_PAGE_SIZE, offset=page * keyboards.ORDERS_PAGE_SIZE
+    shown, page, pages = await orders.page_for_user(
+        user_id, size=keyboards.ORDERS_PAGE_SIZE, page=max(page, 0)
     )
     text = _("🧾 Your orders:") if shown else _("You have no orders yet.")
     credit_lines = await _credit_lines(credit, user_id)

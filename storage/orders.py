@@ -212,12 +212,26 @@ class OrderRepo:
         )
         return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
 
-    async def count_for_user(self, user_id: int) -> int:
-        row = await self._db.fetchone(
-            "SELECT COUNT(*) FROM orders WHERE user_id = ? AND state != ?",
-            (user_id, OrderState.CANCELLED),
-        )
-        return int(row[0]) if row else 0
+    async def page_for_user(
+        self, user_id: int, *, size: int, page: int
+    ) -> tuple[list[Order], int, int]:
+        """One page of the customer's orders (newest first; a page past the end is the
+        last one), that page's number and how many there are: one query when it exists."""
+        for _attempt in range(2):
+            rows = await self._db.fetchall(
+                "SELECT *, COUNT(*) OVER () AS total FROM orders WHERE user_id = ? AND state != ?"
+                " ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+                (user_id, OrderState.CANCELLED, size, page * size),
+            )
+            if rows or page == 0:
+                break
+            row = await self._db.fetchone(
+                "SELECT COUNT(*) FROM orders WHERE user_id = ? AND state != ?",
+                (user_id, OrderState.CANCELLED),
+            )
+            page = max(0, -(-int(row[0] if row else 0) // size) - 1)
+        pages = max(1, -(-int(rows[0]["total"]) // size)) if rows else 1
+        return [_order(row) for row in rows], page, pages
 
     async def events(self, order_id: str) -> list[tuple[str | None, str, str | None, float]]:
         """The order's transitions, oldest first: (from, to, note, when)."""

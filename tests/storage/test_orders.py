@@ -151,3 +151,18 @@ async def test_a_push_during_a_step_is_not_swallowed_by_the_wait(repo):
     assert await repo.due_if_pushed_since("o1", due.vendor_updated_at) is False
     # a late copy of the same event changes nothing
     assert await repo.record_vendor_event("codegames", "v-1", "o1", "processing", "2029") is None
+
+
+async def test_a_customers_orders_come_a_page_at_a_time(repo):
+    for n in range(7):
+        await new_order(repo, f"o{n}")
+    await repo.transition("o3", S.CANCELLED)  # not shown
+
+    first, page, pages = await repo.page_for_user(7, size=4, page=0)
+    assert (page, pages) == (0, 2) and len(first) == 4
+    second, page, pages = await repo.page_for_user(7, size=4, page=1)
+    assert (page, pages) == (1, 2) and len(second) == 2
+    assert {o.id for o in first + second} == {f"o{n}" for n in range(7)} - {"o3"}
+    beyond, page, pages = await repo.page_for_user(7, size=4, page=9)  # a stale button
+    assert (page, pages) == (1, 2) and [o.id for o in beyond] == [o.id for o in second]
+    assert await repo.page_for_user(8, size=4, page=0) == ([], 0, 1)

@@ -252,6 +252,11 @@ class CodeGamesSimulator(SimulatorServer):
             order.due_at = self.clock()
         self._observe(order)
 
+    def place(self, offer_id: int, transaction_id: str) -> SimOrder:
+        """An order placed earlier, as if create-order had been called (benchmarks seed
+        shops with thousands of open orders this way)."""
+        return self._commit(self._offer(offer_id), transaction_id, None)
+
     def order_by_transaction(self, transaction_id: str) -> SimOrder | None:
         order_id = self._by_tx.get(transaction_id)
         return None if order_id is None else self.orders[order_id]
