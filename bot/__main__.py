@@ -18,6 +18,7 @@ from aiogram.exceptions import TelegramUnauthorizedError
 from bot.app import build
 from bot.catalog import CatalogError
 from bot.config import ConfigError, Role, Settings, load_settings
+from bot.lazy_aiogram import complete_common
 from bot.runtime.telegram import PollingConflict
 
 
@@ -39,9 +40,11 @@ async def serve(settings: Settings) -> None:
 
 
 def settle_memory() -> None:
-    """Exempt what start-up built (aiogram's ~440 models, the catalog, the translations)
-    from garbage collection: a full collection then walks only what updates leave behind,
-    instead of a quarter of a second's walk over all of it every few thousand updates."""
+    """Complete the Telegram types every update uses, then exempt what start-up built (the
+    models, the catalog, the translations) from garbage collection: a full collection then
+    walks only what updates leave behind, instead of a quarter of a second's walk over all
+    of it every few thousand updates."""
+    complete_common()
     gc.collect()
     gc.freeze()
 

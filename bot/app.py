@@ -43,7 +43,7 @@ from bot.runtime.process import Storefront
 from bot.runtime.redis import connect_redis
 from bot.runtime.server import HealthSources, HttpServer, Route
 from bot.runtime.signals import Signal, Signals
-from bot.runtime.telegram import pin_response_types, webhook_route
+from bot.runtime.telegram import keep_response_models, webhook_route
 from handlers import admin_router, customer_router, keyboards
 from handlers.admin import alert_buttons
 from handlers.support import write_more
@@ -158,7 +158,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     )
     watch = VendorWatch(vendors, notifier, settings.vendor_balance_alert_below, flags)
     # another replica's /offer edit reaches this one's snapshot within a round at the latest
-    refresh = Chore("catalog-reload", catalog_desk.reload, shared=False)
+    refresh = Chore("catalog-refresh", catalog_desk.refresh, shared=False)
     worker = Worker(
         orders,
         strays,
@@ -290,7 +290,6 @@ def _conversations(settings: Settings, redis: Redis | None) -> BaseStorage:
 
 
 def _bot(settings: Settings) -> Bot:
-    pin_response_types()
     base = settings.telegram_api_url
     session = None
     if settings.telegram_test_environment:
@@ -301,11 +300,13 @@ def _bot(settings: Settings) -> Bot:
         session = AiohttpSession(api=api)
     elif base != OFFICIAL_API:
         session = AiohttpSession(api=TelegramAPIServer.from_base(base))
-    return Bot(
+    bot = Bot(
         settings.bot_token.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    bot.session.middleware(keep_response_models)
+    return bot
 
 
 def _vendor_context(

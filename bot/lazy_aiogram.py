@@ -41,6 +41,29 @@ def load() -> None:
                 module.__dict__.setdefault(name, value)
 
 
+def complete_common() -> None:
+    """Complete now the types every shop handles and sends, so that the first customer
+    after a start does not wait for them (half a second of CPU, once)."""
+    from aiogram import methods, types
+
+    for model in (
+        types.Update,
+        types.Message,
+        types.CallbackQuery,
+        types.InlineQuery,
+        types.PreCheckoutQuery,
+        types.InlineKeyboardMarkup,
+        methods.GetUpdates,
+        methods.SendMessage,
+        methods.EditMessageText,
+        methods.AnswerCallbackQuery,
+        methods.AnswerInlineQuery,
+        methods.SendInvoice,
+        methods.AnswerPreCheckoutQuery,
+    ):
+        model.model_rebuild()
+
+
 def _skip(cls: type, **_: Any) -> None:
     """aiogram's import-time rebuild of one type: left to the type's first use."""
     return None

@@ -1,6 +1,7 @@
 """Forgiving catalog search: case, accents and the Cyrillic/Latin alphabet do not matter
 ("ЭЛДЕН" finds "Elden Ring", "pokemon" finds "Pokémon"). Titles and categories are
-normalized once, when the catalog snapshot is built; a query is matched word by word."""
+normalized and indexed once, when the catalog snapshot is built; a query is matched word
+by word."""
 
 from __future__ import annotations
 
@@ -34,5 +35,27 @@ def normalize(text: str) -> str:
     return " ".join("".join(out).split())
 
 
-def matches(query_words: Sequence[str], haystack: str) -> bool:
-    return all(word in haystack for word in query_words)
+class SearchIndex:
+    """Which texts (normalized, in catalog order) hold every word of a query somewhere,
+    without reading every text: a query word can only match inside one word of a text, so
+    it is looked up among the catalog's distinct words, far fewer than its offers."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        postings: dict[str, list[int]] = {}
+        for position, text in enumerate(texts):
+            for token in set(text.split()):
+                postings.setdefault(token, []).append(position)
+        self._postings = postings
+        self._tokens = tuple(postings)
+
+    def find(self, query_words: Sequence[str]) -> list[int]:
+        """Positions of the texts holding every word, in order."""
+        found: set[int] | None = None
+        for word in sorted(set(query_words), key=len, reverse=True):  # rarest first
+            hits: set[int] = set()
+            for token in [token for token in self._tokens if word in token]:
+                hits.update(self._postings[token])
+            found = hits if found is None else found & hits
+            if not found:
+                return []
+        return sorted(found or ())

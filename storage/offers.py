@@ -3,12 +3,16 @@ from the vendors' product lists; read as a snapshot, with admins' edits applied.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Sequence
+from typing import Any
 
-from storage.db import Database
+from storage.db import Database, Row
 from storage.models import Offer
+
+BIG_LISTING = 2_000  # offers read into models in a thread, beyond this many
 
 
 class OfferRepo:
@@ -65,6 +69,15 @@ class OfferRepo:
         """The catalog customers see: the file's active offers with admins' edits applied."""
         return [offer for offer, enabled in await self.listing() if enabled]
 
+    async def version(self) -> tuple[Any, ...]:
+        """Changes whenever what `listing` returns may have: a cheap look, so that a process
+        rebuilds its snapshot of a large catalog only when something changed."""
+        row = await self._db.fetchone(
+            "SELECT (SELECT COUNT(*) FROM offers), (SELECT MAX(updated_at) FROM offers),"
+            " (SELECT COUNT(*) FROM offer_edits), (SELECT MAX(edited_at) FROM offer_edits)"
+        )
+        return tuple(row) if row is not None else ()
+
     async def listing(self) -> list[tuple[Offer, bool]]:
         """Every offer the file lists, with admins' edits applied, and whether it is on."""
         rows = await self._db.fetchall(
@@ -78,13 +91,9 @@ class OfferRepo:
             " FROM offers o LEFT JOIN offer_edits e ON e.sku = o.sku"
             " WHERE o.active = 1 ORDER BY COALESCE(o.imported_at, 0), o.position"
         )
-        listing = []
-        for row in rows:
-            data = {name: value for name, value in dict(row).items() if value is not None}
-            enabled = bool(data.pop("enabled"))
-            offer = Offer.model_validate(data | {"patterns": json.loads(row["patterns"])})
-            listing.append((offer, enabled))
-        return listing
+        if len(rows) < BIG_LISTING:
+            return _listing(rows)
+        return await asyncio.to_thread(_listing, rows)  # off the event loop: updates go on
 
     async def add_imported(self, offer: Offer, admin_id: int) -> bool:
         """Add an offer imported from a vendor; False if its sku is taken."""
@@ -152,3 +161,13 @@ class OfferRepo:
             f" ON CONFLICT (sku) DO UPDATE SET {updates}",
             (sku, *given.values(), admin_id, time.time()),
         )
+
+
+def _listing(rows: Sequence[Row]) -> list[tuple[Offer, bool]]:
+    listing = []
+    for row in rows:
+        data = {name: value for name, value in dict(row).items() if value is not None}
+        enabled = bool(data.pop("enabled"))
+        offer = Offer.model_validate(data | {"patterns": json.loads(row["patterns"])})
+        listing.append((offer, enabled))
+    return listing

@@ -461,11 +461,18 @@ class OrderRepo:
         )
 
     async def next_due_at(self) -> float | None:
-        placeholders = ",".join("?" * len(WORKER_STATES))
-        due = self._db.dialect.greatest("next_attempt_at", "COALESCE(lease_until, 0)")
+        """When the next step may be taken: the next order due, or, for orders due already
+        but leased by another worker, when that lease runs out. Both halves read the
+        index on next_attempt_at (set only while an order is in a worker state), not every
+        open order: a shop with 10,000 open orders asks this whenever its worker idles."""
+        now = time.time()
         row = await self._db.fetchone(
-            f"SELECT MIN({due}) FROM orders WHERE state IN ({placeholders})",
-            WORKER_STATES,
+            "SELECT MIN(soon) FROM ("
+            " SELECT MIN(next_attempt_at) AS soon FROM orders WHERE next_attempt_at > ?"
+            " UNION ALL"
+            " SELECT MIN(lease_until) FROM orders WHERE next_attempt_at <= ? AND lease_until > ?"
+            ") AS candidates",
+            (now, now, now),
         )
         return float(row[0]) if row and row[0] is not None else None
 

@@ -45,6 +45,7 @@ class CatalogDesk:
     ) -> None:
         self._offers = offers
         self._catalog = catalog
+        self._version: tuple[object, ...] = ()  # of the catalog last loaded (refresh)
         self._audit = audit
         self._live = live
         self._importer = importer
@@ -133,4 +134,12 @@ class CatalogDesk:
         return offer, True
 
     async def reload(self) -> None:
-        self._catalog.replace(await self._offers.active())
+        version = await self._offers.version()
+        self._catalog.install(await Catalog.built(await self._offers.active()))
+        self._version = version
+
+    async def refresh(self) -> None:
+        """Reload if the catalog changed since (another replica's edit, when no signal
+        reached this process): every housekeeping round, so it must cost next to nothing."""
+        if await self._offers.version() != self._version:
+            await self.reload()

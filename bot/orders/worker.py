@@ -22,6 +22,7 @@ from vendors.pace import background
 
 log = logging.getLogger(__name__)
 JOB_LEASE_SECONDS = 300.0  # a housekeeping job of a worker that died is free again after this
+STRAYS_EVERY = 1.0  # seconds between looks for payments to refund
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class Worker:
             await self._after_start()
         except Exception:  # e.g. the database restarts: the rounds catch up
             log.exception("worker start-up checks failed; going on")
-        next_housekeeping = 0.0
+        next_housekeeping = next_strays = 0.0
         renewing = asyncio.create_task(self._renew_leases(), name="lease-renewal")
         try:
             while True:
@@ -103,8 +104,10 @@ class Worker:
                     next_housekeeping = time.monotonic() + self._housekeeping
                 try:
                     started = await self._start_due_steps()
-                    for payment in await self._strays.due(self._concurrency, self._lease):
-                        await self._fulfillment.refund_stray(payment)
+                    if time.monotonic() >= next_strays:  # not once per step: a backlog of
+                        next_strays = time.monotonic() + STRAYS_EVERY  # polls runs many
+                        for payment in await self._strays.due(self._concurrency, self._lease):
+                            await self._fulfillment.refund_stray(payment)
                 except Exception:  # the worker must outlive a bad order or a database blip
                     log.exception("worker round failed")
                     started = 0
@@ -178,11 +181,14 @@ class Worker:
                 log.exception("renewing order leases failed; trying again")
 
     async def _sleep(self) -> None:
-        try:
-            due = await self._orders.next_due_at()
-        except Exception:  # the database is away: look again after the idle time
-            log.warning("worker: the database does not answer; waiting")
-            due = None
+        """Until a step may be started: a slot frees up (a step ends and wakes us), an order
+        becomes due, or something is pushed; at most the idle time."""
+        due = None
+        if len(self._running) < self._concurrency:  # else only a finished step matters
+            try:
+                due = await self._orders.next_due_at()
+            except Exception:  # the database is away: look again after the idle time
+                log.warning("worker: the database does not answer; waiting")
         delay = self._idle if due is None else min(self._idle, max(0.0, due - time.time()))
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
         # that races a wake-up (a webhook), and the worker would then never stop

@@ -101,22 +101,19 @@ def conflict_text(message: str) -> str:
     )
 
 
-_RESPONSE_TYPES: dict[str, type] = {}
+_RESPONSE_MODELS: dict[Any, type] = {}
 
 
-def pin_response_types() -> None:
-    """Keep aiogram's `Response[...]` model of every Bot API method alive. pydantic caches
-    generic models only weakly, so each garbage collection dropped the ones in use and
-    the next call rebuilt its model (milliseconds each, a large share of an update)."""
-    import aiogram.methods
-
-    for name in aiogram.methods.__all__:
-        method = getattr(aiogram.methods, name)
-        if (
-            isinstance(method, type)
-            and issubclass(method, TelegramMethod)
-            and method is not TelegramMethod
-        ):
-            returning = method.__returning__
-            if repr(returning) not in _RESPONSE_TYPES:
-                _RESPONSE_TYPES[repr(returning)] = Response[returning]  # type: ignore[valid-type]
+async def keep_response_models(
+    make_request: NextRequestMiddlewareType[TelegramType],
+    bot: Bot,
+    method: TelegramMethod[TelegramType],
+) -> Response[TelegramType]:
+    """A session middleware that keeps aiogram's `Response[...]` model of each method in
+    use alive. pydantic caches generic models only weakly, so every garbage collection
+    dropped them and the next call rebuilt its model: milliseconds, a large share of an
+    update. (Built on first use, not for every method: aiogram's types are lazy.)"""
+    returning = method.__returning__
+    if returning not in _RESPONSE_MODELS:
+        _RESPONSE_MODELS[returning] = Response[returning]  # type: ignore[valid-type]
+    return await make_request(bot, method)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,17 @@ async def test_a_customers_orders_come_a_page_at_a_time(repo):
     beyond, page, pages = await repo.page_for_user(7, size=4, page=9)  # a stale button
     assert (page, pages) == (1, 2) and [o.id for o in beyond] == [o.id for o in second]
     assert await repo.page_for_user(8, size=4, page=0) == ([], 0, 1)
+
+
+async def test_the_next_step_is_due_when_an_order_is_or_another_workers_lease_ends(repo):
+    assert await repo.next_due_at() is None
+    await new_order(repo, "soon")
+    await repo.record_payment("soon", "c1")
+    await repo.transition("soon", S.PLACING, due_in=60)
+    now = time.time()
+    assert now + 55 < await repo.next_due_at() <= now + 60
+    await new_order(repo, "now")
+    await repo.record_payment("now", "c2")  # due at once...
+    [claimed] = await repo.claim_due("elsewhere", lease_seconds=30, limit=5)
+    assert claimed.id == "now"  # ...and taken by another worker: due when its lease ends
+    assert now + 25 < await repo.next_due_at() <= time.time() + 30
