@@ -115,9 +115,7 @@ async def measure(args: argparse.Namespace) -> None:
                 f"{args.offers} offers: file written and shop built in"
                 f" {time.perf_counter() - started:.1f} s"
             )
-            session = StubSession()
-            session.middleware = shop.bot.session.middleware
-            shop.bot.session = session
+            shop.bot.session = StubSession()
             catalog = shop.dispatcher.workflow_data["catalog"]
             mix = Mix(catalog)
             chance = random.Random(9)

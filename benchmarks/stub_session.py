@@ -1,9 +1,10 @@
 """A Bot API session without the network, for benchmarks of update handling.
 
-It does what aiogram's `AiohttpSession` does with a call, except sending it: every
-parameter is serialized as for a real request, and a canned Bot API answer is parsed and
-validated into the method's result type. The shop's dispatcher and a bare aiogram one pay
-the same for it, so the difference between them is their own work."""
+It is the shop's session (`bot.runtime.session.ShopSession`, aiogram's `AiohttpSession`
+underneath) doing what it does with a call, except sending it: the request's form is
+built as for a real request, and a canned Bot API answer is parsed and validated into the
+method's result type. The shop's dispatcher and a bare aiogram one pay the same for it,
+so the difference between them is their own work."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from aiogram import Bot
-from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import InputFile
+
+from bot.runtime.session import ShopSession
 
 _BOT_USER = {"id": 1, "is_bot": True, "first_name": "Shop", "username": "shop_bot"}
 _MESSAGE = {
@@ -46,7 +47,7 @@ _ANSWERS: dict[str, bytes] = {
 _TRUE = b'{"ok":true,"result":true}'
 
 
-class StubSession(BaseSession):
+class StubSession(ShopSession):
     def __init__(self) -> None:
         super().__init__()
         self.calls: Counter[str] = Counter()
@@ -57,9 +58,7 @@ class StubSession(BaseSession):
         method: TelegramMethod[TelegramType],
         timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
     ) -> TelegramType:
-        files: dict[str, InputFile] = {}
-        for value in method.model_dump(warnings=False).values():
-            self.prepare_value(value, bot=bot, files=files)
+        self.build_form_data(bot, method)
         name = method.__api_method__
         self.calls[name] += 1
         answer = _ANSWERS.get(name, _TRUE)

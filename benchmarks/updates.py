@@ -199,7 +199,6 @@ async def measure(backend: str, args: argparse.Namespace) -> tuple[float, float]
         shop = await build(settings, stack)
         settle_memory()  # as `python -m bot` does before serving
         session = StubSession()
-        session.middleware = shop.bot.session.middleware  # the shop's own session middlewares
         shop.bot.session = session
         bare_bot = Bot("1:bare", session=session)
         bare = bare_dispatcher()

@@ -8,7 +8,6 @@ from contextlib import AsyncExitStack
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
@@ -42,8 +41,9 @@ from bot.runtime.metrics import UpdateMetrics
 from bot.runtime.process import Storefront
 from bot.runtime.redis import connect_redis
 from bot.runtime.server import HealthSources, HttpServer, Route
+from bot.runtime.session import ShopSession
 from bot.runtime.signals import Signal, Signals
-from bot.runtime.telegram import keep_response_models, webhook_route
+from bot.runtime.telegram import webhook_route
 from handlers import admin_router, customer_router, keyboards
 from handlers.admin import alert_buttons
 from handlers.support import write_more
@@ -291,22 +291,19 @@ def _conversations(settings: Settings, redis: Redis | None) -> BaseStorage:
 
 def _bot(settings: Settings) -> Bot:
     base = settings.telegram_api_url
-    session = None
+    session = ShopSession()
     if settings.telegram_test_environment:
-        api = TelegramAPIServer(
+        session.api = TelegramAPIServer(
             base=f"{base}/bot{{token}}/test/{{method}}",
             file=f"{base}/file/bot{{token}}/test/{{path}}",
         )
-        session = AiohttpSession(api=api)
     elif base != OFFICIAL_API:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(base))
-    bot = Bot(
+        session.api = TelegramAPIServer.from_base(base)
+    return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
-    bot.session.middleware(keep_response_models)
-    return bot
 
 
 def _vendor_context(

@@ -28,20 +28,22 @@ def admin_router() -> Router:
 
 
 def customer_router() -> Router:
-    """Everything customers see, in private chats only; the fallback router goes last."""
+    """Everything customers see, in private chats only, on one router: each module adds
+    its handlers in turn (an update then passes one router, not ten), the fallback last."""
     root = Router(name="customers")
     root.message.filter(Is(F.chat.type == "private"))
     root.callback_query.filter(Is(F.message.chat.type == "private"))
-    root.include_routers(
-        payments.router(),
-        support.router(),  # before the rest: in support mode, messages go to the team
-        catalog.router(),
-        purchase.router(),
-        orders.router(),
-        language.router(),
-        policies.router(),
-        search.router(),
-        inline.router(),  # inline queries (`@bot elden`) come from any chat
-        fallback.router(),
-    )
+    for module in (
+        payments,
+        support,  # before the rest: in support mode, messages go to the team
+        catalog,
+        purchase,
+        orders,
+        language,
+        policies,
+        search,
+        inline,  # inline queries (`@bot elden`) come from any chat
+        fallback,
+    ):
+        module.register(root)
     return root

@@ -21,14 +21,13 @@ from handlers.replies import edit_or_send
 DEEP_LINK_PREFIX = "offer-"
 
 
-def router() -> Router:
-    r = Router(name="catalog")
+def register(r: Router) -> None:
+    """The catalog handlers, on the customers' router."""
     r.message.register(start, CommandStart())
     r.message.register(start, Command("catalog"))
     r.callback_query.register(show_menu, MenuCb.filter())
     r.callback_query.register(show_category, CategoryCb.filter())
     r.callback_query.register(show_offer, OfferCb.filter())
-    return r
 
 
 def menu_text() -> str:
@@ -128,4 +127,4 @@ def offer_view(catalog: Catalog, live: LiveOffer, qty: int = 1) -> OfferCard:
     return OfferCard("\n".join(lines), markup, cover)
 
 
-__all__ = ["offer_view", "router"]
+__all__ = ["offer_view", "register"]

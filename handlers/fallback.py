@@ -9,11 +9,10 @@ from aiogram.utils.i18n import gettext as _
 from handlers import keyboards
 
 
-def router() -> Router:
-    r = Router(name="fallback")
+def register(r: Router) -> None:
+    """The fallback handlers, on the customers' router."""
     r.callback_query.register(unknown_button)
     r.message.register(unknown_message)
-    return r
 
 
 async def unknown_button(query: CallbackQuery) -> None:

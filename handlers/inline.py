@@ -28,10 +28,9 @@ PAGE = 20  # results per answer; Telegram asks for the next page with `offset`
 CACHE_SECONDS = 30
 
 
-def router() -> Router:
-    r = Router(name="inline")
+def register(r: Router) -> None:
+    """The inline handlers, on the customers' router."""
     r.inline_query.register(inline_offers)
-    return r
 
 
 async def inline_offers(

@@ -15,12 +15,11 @@ from handlers.replies import edit_or_send
 from storage.users import UserRepo
 
 
-def router() -> Router:
-    r = Router(name="language")
+def register(r: Router) -> None:
+    """The language handlers, on the customers' router."""
     r.message.register(language_command, Command("language"))
     r.callback_query.register(language_menu, LanguageMenuCb.filter())
     r.callback_query.register(choose, LanguageCb.filter())
-    return r
 
 
 async def language_command(message: Message) -> None:

@@ -25,13 +25,12 @@ from storage.orders import OrderRepo
 KEY_STATES = (OrderState.FULFILLED, OrderState.DELIVERED)
 
 
-def router() -> Router:
-    r = Router(name="orders")
+def register(r: Router) -> None:
+    """The orders handlers, on the customers' router."""
     r.message.register(list_command, Command("orders"))
     r.callback_query.register(list_page, OrdersCb.filter())
     r.callback_query.register(show_key, OrderCb.filter(F.action == "key"))
     r.callback_query.register(show_order, OrderCb.filter())
-    return r
 
 
 async def list_command(message: Message, orders: OrderRepo, credit: CreditRepo) -> None:

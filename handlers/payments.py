@@ -14,11 +14,10 @@ from bot.texts import short_id
 from handlers.filters import Is
 
 
-def router() -> Router:
-    r = Router(name="payments")
+def register(r: Router) -> None:
+    """The payments handlers, on the customers' router."""
     r.pre_checkout_query.register(pre_checkout)
     r.message.register(paid, Is(F.successful_payment))
-    return r
 
 
 async def pre_checkout(query: PreCheckoutQuery, checkout: Checkout) -> None:

@@ -13,11 +13,10 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 
 
-def router() -> Router:
-    r = Router(name="policies")
+def register(r: Router) -> None:
+    """The policies handlers, on the customers' router."""
     r.message.register(paysupport, Command("paysupport"))
     r.message.register(terms, Command("terms"))
-    return r
 
 
 async def _answer(message: Message, own: str | None, default: str) -> None:

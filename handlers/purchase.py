@@ -36,8 +36,8 @@ class Purchase(StatesGroup):
     confirming = State()
 
 
-def router() -> Router:
-    r = Router(name="purchase")
+def register(r: Router) -> None:
+    """The purchase handlers, on the customers' router."""
     r.callback_query.register(buy, BuyCb.filter())
     r.message.register(cancel_command, Command("cancel"))
     r.callback_query.register(cancel_form, FormCb.filter(F.action == "cancel"))
@@ -53,7 +53,6 @@ def router() -> Router:
     )
     r.callback_query.register(form_expired, StateFilter(None), FormCb.filter())
     r.callback_query.register(cancel_invoice, InvoiceCancelCb.filter())
-    return r
 
 
 async def buy(

@@ -14,10 +14,9 @@ from handlers import keyboards
 from handlers.filters import Is
 
 
-def router() -> Router:
-    r = Router(name="search")
+def register(r: Router) -> None:
+    """The search handlers, on the customers' router."""
     r.message.register(search, StateFilter(None), Is(F.text), Is(~F.text.startswith("/")))
-    return r
 
 
 async def search(message: Message, catalog: Catalog) -> None:

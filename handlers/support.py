@@ -32,8 +32,8 @@ class Support(StatesGroup):
     writing = State()
 
 
-def router() -> Router:
-    r = Router(name="support")
+def register(r: Router) -> None:
+    """The support handlers, on the customers' router."""
     r.message.register(support_command, Command("support"))
     r.callback_query.register(write_pressed, SupportCb.filter(F.action == "write"))
     r.callback_query.register(done_pressed, SupportCb.filter(F.action == "done"))
@@ -45,7 +45,6 @@ def router() -> Router:
     r.message.register(
         to_support, StateFilter(Support.writing), Is(~commands), Is(F.content_type.in_(COPYABLE))
     )
-    return r
 
 
 def support_button() -> InlineKeyboardButton:

@@ -66,14 +66,24 @@ class SqliteDatabase(Database):
                 "COMMIT;"
             )
 
+    # aiosqlite runs each call on its thread: one call per statement where it can, not
+    # three (execute, fetch, close), since every hop costs the event loop as much as the query
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
-        async with self._conn.execute(sql, tuple(params)) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        rows = await self._conn.execute_fetchall(sql, tuple(params))
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        async with self._conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, tuple(params)))
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One statement is a transaction of its own in SQLite: no BEGIN and COMMIT."""
+        async with self._write_lock, self._conn.execute(sql, tuple(params)) as cursor:
+            return cursor.rowcount
+
+    async def returning(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        async with self._write_lock:
+            return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -109,5 +119,4 @@ class SqliteTransaction(Transaction):
         await self._conn.executemany(sql, [tuple(row) for row in rows])
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        async with self._conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, tuple(params)))

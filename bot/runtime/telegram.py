@@ -99,21 +99,3 @@ def conflict_text(message: str) -> str:
         "another process polls Telegram with this BOT_TOKEN: run one poller, or several bot"
         " replicas in webhook mode (TELEGRAM_WEBHOOK_URL)"
     )
-
-
-_RESPONSE_MODELS: dict[Any, type] = {}
-
-
-async def keep_response_models(
-    make_request: NextRequestMiddlewareType[TelegramType],
-    bot: Bot,
-    method: TelegramMethod[TelegramType],
-) -> Response[TelegramType]:
-    """A session middleware that keeps aiogram's `Response[...]` model of each method in
-    use alive. pydantic caches generic models only weakly, so every garbage collection
-    dropped them and the next call rebuilt its model: milliseconds, a large share of an
-    update. (Built on first use, not for every method: aiogram's types are lazy.)"""
-    returning = method.__returning__
-    if returning not in _RESPONSE_MODELS:
-        _RESPONSE_MODELS[returning] = Response[returning]  # type: ignore[valid-type]
-    return await make_request(bot, method)

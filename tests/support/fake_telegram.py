@@ -30,7 +30,7 @@ import itertools
 import json
 import re
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn, Self, TypeVar, get_args
@@ -122,10 +122,11 @@ ADMIN_RIGHTS: Mapping[str, bool] = {
 class ApiError(Exception):
     """Makes the server answer ``{"ok": false, ...}`` with the given description."""
 
-    def __init__(self, description: str, code: int = 400) -> None:
+    def __init__(self, description: str, code: int = 400, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.description = description
         self.code = code
+        self.retry_after = retry_after  # 429: in the answer's parameters, as Telegram does
 
 
 @dataclass
@@ -287,6 +288,9 @@ class FakeTelegram:
         self._message_ids: defaultdict[ChatId, int] = defaultdict(int)
         self._usernames: dict[str, ChatId] = {}
         self._failures: list[tuple[str, Callable[[Json], bool], ApiError]] = []
+        self.flood_limit: int | None = None  # messages a second before 429 (None: no limit)
+        self.flooded = 0  # messages refused with 429 by that limit
+        self._sent_at: deque[float] = deque()
         self._ids = itertools.count(1)
         self._wakeup = asyncio.Event()
         self.polls_started = 0  # getUpdates requests received so far
@@ -588,17 +592,33 @@ class FakeTelegram:
     @staticmethod
     def _error_response(call: Call, error: ApiError) -> web.Response:
         call.error = error.description
-        body = {"ok": False, "error_code": error.code, "description": error.description}
+        body: Json = {"ok": False, "error_code": error.code, "description": error.description}
+        if error.retry_after is not None:
+            body["parameters"] = {"retry_after": error.retry_after}
         return web.json_response(body, status=error.code)
 
     async def _dispatch(self, call: Call) -> Any:
         self._raise_injected_failure(call)
+        self._check_flood(call)
         self._check_recipient(call)
         if call.method == "getUpdates":
             return await self._get_updates(call.params)
         handler = self._handlers.get(call.method)
         result = handler(call.params) if handler else True
         return await result if inspect.isawaitable(result) else result
+
+    def _check_flood(self, call: Call) -> None:
+        """With ``flood_limit`` set, Telegram's bulk limit: more messages than that within a
+        second are refused with 429 and ``retry_after`` (counted in ``flooded``)."""
+        if self.flood_limit is None or not _puts_message(call.method):
+            return
+        now = time.monotonic()
+        while self._sent_at and now - self._sent_at[0] >= 1.0:
+            self._sent_at.popleft()
+        if len(self._sent_at) >= self.flood_limit:
+            self.flooded += 1
+            raise ApiError("Too Many Requests: retry after 1", 429, retry_after=1)
+        self._sent_at.append(now)
 
     def _raise_injected_failure(self, call: Call) -> None:
         for index, (method, where, error) in enumerate(self._failures):

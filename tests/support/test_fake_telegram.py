@@ -17,6 +17,7 @@ from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramConflictError,
     TelegramForbiddenError,
+    TelegramRetryAfter,
 )
 from aiogram.types import (
     BufferedInputFile,
@@ -337,6 +338,21 @@ async def test_fail_next_injects_errors(tg: FakeTelegram, bot: Bot) -> None:
         "Bad Request: chat not found",
         None,
     ]
+
+
+async def test_the_flood_limit_refuses_the_messages_beyond_it_with_retry_after(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    tg.flood_limit = 3
+    for n in range(3):
+        await bot.send_message(USER_ID, f"message {n}")
+    with pytest.raises(TelegramRetryAfter) as refused:
+        await bot.send_message(USER_ID, "one too many")
+    assert refused.value.retry_after == 1 and tg.flooded == 1
+    await bot.get_me()  # not a message: not limited
+    await asyncio.sleep(1.05)
+    await bot.send_message(USER_ID, "after a second")
+    assert tg.flooded == 1
 
 
 # -- long polling --------------------------------------------------------------------------------
