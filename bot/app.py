@@ -186,8 +186,9 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     )
     dispatcher.update.outer_middleware(UpdateMetrics())
     UserLanguageMiddleware(i18n, users, settings.admin_chat_id).setup(dispatcher)
-    dispatcher.include_router(admin_router())
+    # customers first: nearly every update is theirs, and the two routers' chats never meet
     dispatcher.include_router(customer_router())
+    dispatcher.include_router(admin_router())
     dispatcher.workflow_data.update(
         catalog=catalog,
         offers=offer_service,

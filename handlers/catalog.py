@@ -40,12 +40,11 @@ async def start(
     message: Message,
     command: CommandObject,
     state: FSMContext,
-    raw_state: str | None,
     catalog: Catalog,
     offers: OfferService,
 ) -> None:
-    if raw_state is not None:  # a purchase or support conversation left open (customers'
-        await state.clear()  # conversation data lives only while one is open)
+    if await state.get_state() is not None:  # a purchase or support conversation left open
+        await state.clear()  # (a customer's conversation data lives only while one is)
     argument = command.args or ""
     if argument.startswith(DEEP_LINK_PREFIX):
         offer = catalog.offer(argument.removeprefix(DEEP_LINK_PREFIX))

@@ -6,7 +6,7 @@ import html
 import re
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -25,7 +25,7 @@ from bot.runtime.signals import Signals
 from bot.texts import field_label, short_id, stars
 from handlers import keyboards
 from handlers.callbacks import BuyCb, FormCb, InvoiceCancelCb
-from handlers.filters import Is
+from handlers.filters import InState, Is
 from storage.models import DEFAULT_FIELD_PATTERN, Order, OrderState
 
 INVOICE_TITLE_LIMIT = 32  # Bot API: sendInvoice title is 1-32 characters
@@ -42,16 +42,14 @@ def register(r: Router) -> None:
     r.message.register(cancel_command, Command("cancel"))
     r.callback_query.register(cancel_form, FormCb.filter(F.action == "cancel"))
     r.message.register(
-        take_field, StateFilter(Purchase.entering), Is(F.text), Is(~F.text.startswith("/"))
+        take_field, InState(Purchase.entering), Is(F.text), Is(~F.text.startswith("/"))
     )
-    r.message.register(ask_for_text, StateFilter(Purchase.entering), Is(~F.text))
+    r.message.register(ask_for_text, InState(Purchase.entering), Is(~F.text))
     r.callback_query.register(
-        edit_fields, StateFilter(Purchase.confirming), FormCb.filter(F.action == "edit")
+        edit_fields, InState(Purchase.confirming), FormCb.filter(F.action == "edit")
     )
-    r.callback_query.register(
-        pay, StateFilter(Purchase.confirming), FormCb.filter(F.action == "pay")
-    )
-    r.callback_query.register(form_expired, StateFilter(None), FormCb.filter())
+    r.callback_query.register(pay, InState(Purchase.confirming), FormCb.filter(F.action == "pay"))
+    r.callback_query.register(form_expired, InState(None), FormCb.filter())
     r.callback_query.register(cancel_invoice, InvoiceCancelCb.filter())
 
 

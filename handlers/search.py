@@ -5,18 +5,17 @@ from __future__ import annotations
 import html
 
 from aiogram import F, Router
-from aiogram.filters import StateFilter
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.catalog import Catalog
 from handlers import keyboards
-from handlers.filters import Is
+from handlers.filters import InState, Is
 
 
 def register(r: Router) -> None:
     """The search handlers, on the customers' router."""
-    r.message.register(search, StateFilter(None), Is(F.text), Is(~F.text.startswith("/")))
+    r.message.register(search, InState(None), Is(F.text), Is(~F.text.startswith("/")))
 
 
 async def search(message: Message, catalog: Catalog) -> None:

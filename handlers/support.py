@@ -13,7 +13,7 @@ from typing import Literal
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -21,7 +21,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot.admin.support import COPYABLE, SupportDesk
-from handlers.filters import Is
+from handlers.filters import InState, Is
 
 
 class SupportCb(CallbackData, prefix="sp"):
@@ -38,12 +38,10 @@ def register(r: Router) -> None:
     r.callback_query.register(write_pressed, SupportCb.filter(F.action == "write"))
     r.callback_query.register(done_pressed, SupportCb.filter(F.action == "done"))
     commands = F.text.startswith("/")
-    r.message.register(done_command, StateFilter(Support.writing), Command("cancel"))
+    r.message.register(done_command, InState(Support.writing), Command("cancel"))
+    r.message.register(leave_for_command, InState(Support.writing), Is(commands))  # on to the rest
     r.message.register(
-        leave_for_command, StateFilter(Support.writing), Is(commands)
-    )  # on to the rest
-    r.message.register(
-        to_support, StateFilter(Support.writing), Is(~commands), Is(F.content_type.in_(COPYABLE))
+        to_support, InState(Support.writing), Is(~commands), Is(F.content_type.in_(COPYABLE))
     )
 
 

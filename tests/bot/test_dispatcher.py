@@ -8,11 +8,19 @@ from typing import Any
 import pytest
 from aiogram import Bot, Router
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Update
 
 from bot.runtime.dispatcher import ShopDispatcher
+from handlers.filters import InState
 
 ADMINS = -100_111
+
+
+class Form(StatesGroup):
+    waiting = State()
 
 
 def message(chat: dict[str, Any], n: int = 1) -> dict[str, Any]:
@@ -105,3 +113,46 @@ async def test_customers_admins_and_inline_queries_go_on(dispatcher, seen):
     }
     await feed(dispatcher, inline)
     assert seen == ["middleware", "private", "middleware", "supergroup", "middleware", "inline"]
+
+
+async def test_the_conversation_state_is_read_only_when_asked_and_once(seen):
+    reads: list[str] = []
+
+    class CountingStorage(MemoryStorage):
+        async def get_state(self, key):
+            reads.append("read")
+            return await super().get_state(key)
+
+    dispatcher = ShopDispatcher(admin_chat_id=ADMINS, storage=CountingStorage())
+    router = Router()
+
+    @router.callback_query()
+    async def browse(query: Any) -> None:
+        seen.append("button")
+
+    @router.message(InState(None), InState(None, Form.waiting))
+    async def chat(message: Any, state: FSMContext) -> None:
+        seen.append(str(await state.get_state()))
+        await state.set_state(Form.waiting)
+
+    @router.message(InState(Form.waiting))
+    async def answer(message: Any, state: FSMContext) -> None:
+        seen.append(str(await state.get_state()))
+
+    dispatcher.include_router(router)
+    button = {
+        "update_id": 9,
+        "callback_query": {
+            "id": "q",
+            "from": {"id": 5, "is_bot": False, "first_name": "A"},
+            "chat_instance": "c",
+            "message": message(PRIVATE)["message"],
+            "data": "m:0",
+        },
+    }
+    await feed(dispatcher, button)
+    assert reads == []  # a button nobody's state filter looks at: no read
+    await feed(dispatcher, message(PRIVATE, 10))
+    assert reads == ["read"]  # two filters and the handler: one read
+    await feed(dispatcher, message(PRIVATE, 11))
+    assert seen == ["button", "None", "Form:waiting"]
