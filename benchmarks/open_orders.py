@@ -112,8 +112,12 @@ class ProcessStats:
         self._pid = pid
 
     def cpu_seconds(self) -> float:
+        return sum(self.cpu_split())
+
+    def cpu_split(self) -> tuple[float, float]:
+        """User and system CPU seconds so far."""
         fields = Path(f"/proc/{self._pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
 
     def memory_mb(self) -> tuple[float, float]:
         """Resident now, and the peak."""
@@ -176,9 +180,12 @@ async def measure(args: argparse.Namespace) -> None:
                 await processes.start("all", 1)
                 stats = ProcessStats(processes.procs[0].pid)
                 await asyncio.sleep(args.settle)
-                calls_before, cpu_before = len(sim.log), stats.cpu_seconds()
+                calls_before, (user, system) = len(sim.log), stats.cpu_split()
                 await asyncio.sleep(args.window)  # nobody but the worker: the vendors' pace
-                quiet_cpu = (stats.cpu_seconds() - cpu_before) / args.window
+                user_after, system_after = stats.cpu_split()
+                quiet_user = (user_after - user) / args.window
+                quiet_system = (system_after - system) / args.window
+                quiet_cpu = quiet_user + quiet_system
                 vendor_calls = (len(sim.log) - calls_before) / args.window
                 users = [tg.user(900_000 + n) for n in range(CUSTOMERS)]
                 cpu_before, window_start = stats.cpu_seconds(), time.monotonic()
@@ -192,7 +199,10 @@ async def measure(args: argparse.Namespace) -> None:
     label = "SQLite" if args.backend == "sqlite" else "PostgreSQL + Redis"
     print(f"{label}, {args.orders} open orders, windows of {args.window:.0f} s:")
     print(f"  memory: {resident:.0f} MB resident, {peak:.0f} MB peak")
-    print(f"  CPU, vendors with nothing new: {quiet_cpu * 100:.1f} % of one core")
+    print(
+        f"  CPU, vendors with nothing new: {quiet_cpu * 100:.1f} % of one core"
+        f" (user {quiet_user * 100:.1f} %, system {quiet_system * 100:.1f} %)"
+    )
     print(f"  vendor calls meanwhile: {vendor_calls:.1f}/s (VENDOR_RATE_PER_SECOND {rate:g})")
     p50, p99 = (percentile(waits, share) * 1000 for share in (0.5, 0.99))
     print(

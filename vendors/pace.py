@@ -42,6 +42,7 @@ class Pace:
     """At most `rate` events a second under one name, in any window of a second."""
 
     def __init__(self, storage: Storage | None = None) -> None:
+        self._shared = storage is not None  # None: this process is the whole shop
         self._storage = storage or MemoryStorage()
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._spacing: dict[str, AsyncLimiter] = {}
@@ -59,15 +60,26 @@ class Pace:
         """Return once an event under `name` fits in the limit (and count it). `smooth`
         also spaces this process's events evenly (1/rate apart) instead of letting a
         second's worth go at once: a receiver that counts on arrival sees no bursts.
-        Background events may use only `1 - reserve` of the rate; the others all of it."""
+        Background events may use only `1 - reserve` of the rate; the others all of it.
+
+        In a shop of one process, spacing alone keeps the limit: the moving window (which
+        `limits` keeps in memory at the price of a thread hop per event) is left out."""
+        if reserve > 0 and _BACKGROUND.get():  # first, so customers never queue behind it
+            share = rate * (1 - reserve)
+            if smooth:
+                await self._spacer(f"{name}:background", share).acquire()
+            if self._shared or not smooth:
+                await self._take(f"{name}:background", share)
         if smooth:
-            spacing = self._spacing.get(name)
-            if spacing is None:
-                spacing = self._spacing[name] = AsyncLimiter(1, 1.0 / rate)
-            await spacing.acquire()
-        if reserve > 0 and _BACKGROUND.get():
-            await self._take(f"{name}:background", rate * (1 - reserve))
-        await self._take(name, rate)
+            await self._spacer(name, rate).acquire()
+        if self._shared or not smooth:
+            await self._take(name, rate)
+
+    def _spacer(self, name: str, rate: float) -> AsyncLimiter:
+        spacing = self._spacing.get(name)
+        if spacing is None:
+            spacing = self._spacing[name] = AsyncLimiter(1, 1.0 / rate)
+        return spacing
 
     async def _take(self, name: str, rate: float) -> None:
         item = per_second(rate)

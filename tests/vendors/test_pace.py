@@ -55,3 +55,18 @@ async def test_background_work_leaves_the_reserve_to_customers(pace):
 async def test_without_a_reserve_background_work_takes_it_all(pace):
     with background():
         assert await _count_within(pace, "vendor:c", 0.9) == 10
+
+
+async def test_spaced_events_keep_the_rate_and_the_reserve(pace):
+    with background():
+        polls = asyncio.create_task(_count_within(pace, "vendor:d", 1.5, smooth=True, reserve=0.5))
+    await asyncio.sleep(0.5)
+    started = time.monotonic()
+    await pace.wait("vendor:d", 10, smooth=True, reserve=0.5)  # a customer's call
+    waited = time.monotonic() - started
+    assert await polls <= 9  # half of 10 a second (spaced 0.2 s apart) for 1.5 s, and the first
+    assert waited < 0.5, waited
+
+
+async def test_spaced_events_never_bunch_up(pace):
+    assert await _count_within(pace, "vendor:e", 0.95, smooth=True) <= 11  # 0.1 s apart
