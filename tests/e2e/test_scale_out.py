@@ -197,7 +197,7 @@ async def keep_killing(shop: Cluster, stop: asyncio.Event) -> None:
             await shop.kill_and_restart(await shop.victim(chance))
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(420)
 async def test_two_replicas_and_two_workers_survive_random_kills(tg, sim, kinguin, g2a, cluster):
     stop_killing = asyncio.Event()
     killer = asyncio.create_task(keep_killing(cluster, stop_killing))
@@ -229,7 +229,16 @@ async def test_two_replicas_and_two_workers_survive_random_kills(tg, sim, kingui
             states = [(await repo.get(order_id)).state for order_id in order_ids]
             return all(state is OrderState.DELIVERED for state in states)
 
-        await eventually(all_delivered, within=90)
+        try:
+            await eventually(all_delivered, within=150)
+        except AssertionError:
+            left = [await repo.get(order_id) for order_id in order_ids]
+            stuck = [
+                (o.id, o.vendor, o.state, o.attempts, o.failure_reason, o.lease_owner)
+                for o in left
+                if o is not None and o.state is not OrderState.DELIVERED
+            ]
+            raise AssertionError(f"not delivered within 150 s (vendor calls of the workers: 6 a second, a quarter is kept for customers): {stuck}") from None
         for order_id, vendor in order_ids.items():
             order = await repo.get(order_id)
             assert order is not None and order.telegram_charge_id and order.vendor == vendor
