@@ -238,7 +238,8 @@ async def test_two_replicas_and_two_workers_survive_random_kills(tg, sim, kingui
                 for o in left
                 if o is not None and o.state is not OrderState.DELIVERED
             ]
-            raise AssertionError(f"not delivered within 150 s (vendor calls of the workers: 6 a second, a quarter is kept for customers): {stuck}") from None
+            # the workers' vendor calls: 6 a second (a quarter of RATE is kept for customers)
+            raise AssertionError(f"not delivered within 150 s: {stuck}") from None
         for order_id, vendor in order_ids.items():
             order = await repo.get(order_id)
             assert order is not None and order.telegram_charge_id and order.vendor == vendor
