@@ -36,6 +36,20 @@ def message(chat: dict[str, Any], n: int = 1) -> dict[str, Any]:
     }
 
 
+def button(chat: dict[str, Any], n: int = 2) -> dict[str, Any]:
+    """A press of a button under the bot's message in `chat`."""
+    return {
+        "update_id": n,
+        "callback_query": {
+            "id": f"q{n}",
+            "from": {"id": 5, "is_bot": False, "first_name": "A"},
+            "chat_instance": "c",
+            "message": message(chat, n)["message"],
+            "data": "m:0",
+        },
+    }
+
+
 PRIVATE = {"id": 5, "type": "private", "first_name": "A"}
 GROUP = {"id": -100_222, "type": "supergroup", "title": "Gamers"}
 ADMIN_GROUP = {"id": ADMINS, "type": "supergroup", "title": "Shop admins"}
@@ -83,17 +97,7 @@ async def feed(dispatcher: ShopDispatcher, raw: dict[str, Any]) -> Any:
 
 async def test_a_groups_chatter_reaches_nothing(dispatcher, seen):
     assert await feed(dispatcher, message(GROUP)) is UNHANDLED
-    button = {
-        "update_id": 2,
-        "callback_query": {
-            "id": "q",
-            "from": {"id": 5, "is_bot": False, "first_name": "A"},
-            "chat_instance": "c",
-            "message": message(GROUP)["message"],
-            "data": "m:0",
-        },
-    }
-    assert await feed(dispatcher, button) is UNHANDLED
+    assert await feed(dispatcher, button(GROUP)) is UNHANDLED
     post = {"update_id": 3, "channel_post": message(GROUP | {"type": "channel"})["message"]}
     assert await feed(dispatcher, post) is UNHANDLED
     assert seen == []  # not even the first middleware ran
@@ -140,17 +144,7 @@ async def test_the_conversation_state_is_read_only_when_asked_and_once(seen):
         seen.append(str(await state.get_state()))
 
     dispatcher.include_router(router)
-    button = {
-        "update_id": 9,
-        "callback_query": {
-            "id": "q",
-            "from": {"id": 5, "is_bot": False, "first_name": "A"},
-            "chat_instance": "c",
-            "message": message(PRIVATE)["message"],
-            "data": "m:0",
-        },
-    }
-    await feed(dispatcher, button)
+    await feed(dispatcher, button(PRIVATE, 9))
     assert reads == []  # a button nobody's state filter looks at: no read
     await feed(dispatcher, message(PRIVATE, 10))
     assert reads == ["read"]  # two filters and the handler: one read
