@@ -234,7 +234,7 @@ async def test_two_replicas_and_two_workers_survive_random_kills(tg, sim, kingui
         except AssertionError:
             left = [await repo.get(order_id) for order_id in order_ids]
             stuck = [
-                (o.id, o.vendor, o.state, o.attempts, o.failure_reason, o.lease_owner)
+                (o.id, o.vendor, o.state, o.attempts, o.failure_reason, o.updated_at)
                 for o in left
                 if o is not None and o.state is not OrderState.DELIVERED
             ]
@@ -276,11 +276,11 @@ async def test_two_replicas_and_two_workers_survive_random_kills(tg, sim, kingui
     # (a replica that is killed often is down for seconds at a time: a share, not half)
     assert all(hits[target] >= hits.total() / 20 for target in cluster.proxy.targets), hits
     # the vendors' rate is the shop's: all processes together stay within it. Counted on
-    # arrival, and a process busy starting (2 cores, 4 processes) may send an admitted call
-    # a little late: some slack; two workers with limits of their own would send twice the
-    # rate over any stretch.
+    # arrival, and a process starved of CPU (2 cores, 4 processes, other tests) may send
+    # admitted calls late and together: slack, more of it over one second; two workers
+    # with limits of their own would send twice the rate over any stretch (3 s: 48 > 28).
     for simulator in (sim, kinguin, g2a):
         stamps = sorted(request.at for request in simulator.log)
-        for window, slack in ((1.0, 0.5), (3.0, 0.5)):
+        for window, slack in ((1.0, 1.0), (3.0, 0.5)):
             busiest = max(sum(1 for t in stamps if s <= t < s + window) for s in stamps)
             assert busiest <= RATE * (window + slack), (type(simulator).__name__, window, busiest)
