@@ -5,9 +5,11 @@ the tests that need one skip with a one-line reason; under CI=true they fail ins
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import secrets
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit, urlunsplit
@@ -69,3 +71,43 @@ async def redis_prefix() -> AsyncIterator[str]:
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+
+async def answering(within: float) -> list[str]:
+    """What does not answer (a query, a PING) within `within` seconds: nothing, or names."""
+    deadline = asyncio.get_running_loop().time() + within
+    missing: list[str] = []
+    for name, probe in (("PostgreSQL", _postgres_answers), ("Redis", _redis_answers)):
+        while True:
+            try:
+                await probe()
+                break
+            except (OSError, asyncpg.PostgresError, aioredis.RedisError) as exc:
+                if asyncio.get_running_loop().time() >= deadline:
+                    missing.append(f"{name} ({type(exc).__name__}: {exc})")
+                    break
+                await asyncio.sleep(0.5)
+    return missing
+
+
+async def _postgres_answers() -> None:
+    connection = await asyncpg.connect(POSTGRES_URL, timeout=5)
+    try:
+        await connection.fetchval("SELECT 1")
+    finally:
+        await connection.close()
+
+
+async def _redis_answers() -> None:
+    client = aioredis.from_url(REDIS_URL, socket_connect_timeout=5)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
+if __name__ == "__main__":  # CI: `python -m tests.support.services` before the tests
+    missing = asyncio.run(answering(within=60))
+    for what in missing:
+        print(f"services: {what} does not answer: its tests cannot run", file=sys.stderr)
+    sys.exit(1 if missing else 0)
