@@ -217,21 +217,24 @@ class OrderRepo:
     ) -> tuple[list[Order], int, int]:
         """One page of the customer's orders (newest first; a page past the end is the
         last one), that page's number and how many there are: one query when it exists."""
-        for _attempt in range(2):
-            rows = await self._db.fetchall(
-                "SELECT *, COUNT(*) OVER () AS total FROM orders WHERE user_id = ? AND state != ?"
-                " ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
-                (user_id, OrderState.CANCELLED, size, page * size),
-            )
-            if rows or page == 0:
-                break
+        rows = await self._user_page(user_id, size, page)
+        if not rows and page > 0:  # a stale button: the orders' count says the last page
             row = await self._db.fetchone(
                 "SELECT COUNT(*) FROM orders WHERE user_id = ? AND state != ?",
                 (user_id, OrderState.CANCELLED),
             )
             page = max(0, -(-int(row[0] if row else 0) // size) - 1)
-        pages = max(1, -(-int(rows[0]["total"]) // size)) if rows else 1
-        return [_order(row) for row in rows], page, pages
+            rows = await self._user_page(user_id, size, page)
+        if not rows:
+            return [], 0, 1
+        return [_order(row) for row in rows], page, max(1, -(-int(rows[0]["total"]) // size))
+
+    async def _user_page(self, user_id: int, size: int, page: int) -> list[Row]:
+        return await self._db.fetchall(
+            "SELECT *, COUNT(*) OVER () AS total FROM orders WHERE user_id = ? AND state != ?"
+            " ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            (user_id, OrderState.CANCELLED, size, page * size),
+        )
 
     async def events(self, order_id: str) -> list[tuple[str | None, str, str | None, float]]:
         """The order's transitions, oldest first: (from, to, note, when)."""

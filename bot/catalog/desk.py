@@ -133,13 +133,15 @@ class CatalogDesk:
         self._announce()
         return offer, True
 
-    async def reload(self) -> None:
-        version = await self._offers.version()
+    async def reload(self, version: tuple[object, ...] | None = None) -> None:
+        """The snapshot rebuilt from the database (`version`: read just before, if known)."""
+        version = version if version is not None else await self._offers.version()
         self._catalog.install(await Catalog.built(await self._offers.active()))
         self._version = version
 
     async def refresh(self) -> None:
         """Reload if the catalog changed since (another replica's edit, when no signal
         reached this process): every housekeeping round, so it must cost next to nothing."""
-        if await self._offers.version() != self._version:
-            await self.reload()
+        version = await self._offers.version()
+        if version != self._version:
+            await self.reload(version)
