@@ -143,6 +143,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         notifier,
         poll_min=settings.poll_min_seconds,
         poll_max=settings.poll_max_seconds,
+        poll_slow_max=settings.poll_slow_max_seconds,
         stuck_after=settings.order_stuck_alert_minutes * 60,
         webhook_poll=settings.webhook_poll_seconds,
         preorder_poll=settings.preorder_poll_seconds,

@@ -141,6 +141,9 @@ class Settings(CatalogSettings):
     offer_cache_seconds: float = Field(default=20.0, ge=0)
     poll_min_seconds: float = Field(default=0.5, gt=0)
     poll_max_seconds: float = Field(default=5.0, gt=0)
+    # An order long at its vendor is asked every tenth of its wait so far, up to this:
+    # thousands of slow orders leave the vendor's rate limit to the fresh ones.
+    poll_slow_max_seconds: float = Field(default=300.0, gt=0)
     worker_idle_seconds: float = Field(default=2.0, gt=0)
     # Stars ledger check for lost payment updates, and invoice expiry (also at every start).
     housekeeping_seconds: float = Field(default=60.0, gt=0)

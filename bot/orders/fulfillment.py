@@ -48,6 +48,7 @@ from vendors.base import (
 
 log = logging.getLogger(__name__)
 S = OrderState
+POLL_SHARE_OF_WAIT = 0.1
 
 
 class Fulfillment:
@@ -63,6 +64,7 @@ class Fulfillment:
         poll_min: float,
         poll_max: float,
         stuck_after: float,
+        poll_slow_max: float = 300.0,
         webhook_poll: float = 30.0,
         preorder_poll: float = 3600.0,
     ) -> None:
@@ -72,6 +74,7 @@ class Fulfillment:
         self._notifier = notifier
         self._poll_min = poll_min
         self._poll_max = poll_max
+        self._poll_slow_max = poll_slow_max
         self._stuck_after = stuck_after
         self._webhook_poll = webhook_poll  # the safety net when the vendor pushes updates
         self._preorder_poll = preorder_poll
@@ -261,10 +264,13 @@ class Fulfillment:
             await self._orders.due_if_pushed_since(order.id, order.vendor_updated_at)
 
     def _poll_delay(self, order: Order, release: str | None, attempts: int) -> float:
-        """Poll fast at first; slowly for pre-orders; only as a safety net with webhooks."""
+        """Poll fast at first, then every tenth of the wait so far (up to poll_slow_max: an
+        order long at the vendor leaves its rate limit to fresh ones); slowly for
+        pre-orders; only as a safety net with webhooks."""
         if release:
             return self._preorder_poll
-        delay = self._backoff(attempts)
+        waited = time.time() - order.updated_at  # since it went to the vendor
+        delay = max(self._backoff(attempts), min(waited * POLL_SHARE_OF_WAIT, self._poll_slow_max))
         if self._vendor(order).pushes_updates:
             return max(delay, self._webhook_poll)
         return delay

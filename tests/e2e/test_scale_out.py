@@ -278,9 +278,9 @@ async def test_two_replicas_and_two_workers_survive_random_kills(tg, sim, kingui
     # the vendors' rate is the shop's: all processes together stay within it. Counted on
     # arrival, and a process starved of CPU (2 cores, 4 processes, other tests) may send
     # admitted calls late and together: slack, more of it over one second; two workers
-    # with limits of their own would send twice the rate over any stretch (3 s: 48 > 28).
+    # with limits of their own would send twice the rate over any stretch (3 s: 48 > 32).
     for simulator in (sim, kinguin, g2a):
         stamps = sorted(request.at for request in simulator.log)
-        for window, slack in ((1.0, 1.0), (3.0, 0.5)):
+        for window, slack in ((1.0, 1.0), (3.0, 1.0)):
             busiest = max(sum(1 for t in stamps if s <= t < s + window) for s in stamps)
             assert busiest <= RATE * (window + slack), (type(simulator).__name__, window, busiest)

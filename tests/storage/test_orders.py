@@ -108,6 +108,28 @@ async def test_a_due_order_is_leased_to_one_worker_only(repo):
     assert [o.id for o in await repo.claim_due("w2", lease_seconds=60, limit=10)] == ["o1"]
 
 
+async def test_steps_that_wait_on_us_go_before_a_backlog_of_polls(repo, db):
+    for n in range(5):  # open at the vendor, overdue for a poll since long ago
+        await new_order(repo, f"poll{n}")
+        await repo.record_payment(f"poll{n}", f"c{n}")
+        await repo.transition(f"poll{n}", S.PLACING)
+        await repo.transition(f"poll{n}", S.PROCESSING, vendor_order_id=str(n), due_in=-600)
+    await new_order(repo, "fresh")
+    await repo.record_payment("fresh", "c")  # just paid: due now, later than every poll
+    first = await repo.claim_due("w", lease_seconds=60, limit=2)
+    assert [o.id for o in first] == ["fresh", "poll0"]
+    rest = await repo.claim_due("w", lease_seconds=60, limit=10)
+    assert sorted(o.id for o in rest) == ["poll1", "poll2", "poll3", "poll4"]
+    if db.kind == "sqlite":  # found through the partial index, not by walking the polls
+        from storage.orders import _DUE_ON_US
+
+        plan = await db.fetchall(
+            f"EXPLAIN QUERY PLAN SELECT id FROM orders WHERE {_DUE_ON_US}"
+            " AND next_attempt_at <= 1 ORDER BY next_attempt_at"
+        )
+        assert "orders_due_on_us" in " ".join(str(row[-1]) for row in plan)
+
+
 async def test_unpaid_orders_expire(repo):
     await new_order(repo)
     assert await repo.cancel_stale_unpaid(older_than=-1) == 1

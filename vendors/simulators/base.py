@@ -14,12 +14,13 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self, TypeVar
 
 from aiohttp import web
+from multidict import CIMultiDict
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 Clock = Callable[[], float]
@@ -104,7 +105,7 @@ class Recorded:
     method: str
     path: str
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive, as HTTP's are
     body: Any
     at: float = 0.0  # when it arrived (wall clock): for rate checks
 
@@ -153,7 +154,7 @@ class SimulatorServer:
                     request.method,
                     request.path,
                     dict(request.query),
-                    dict(request.headers),
+                    CIMultiDict(request.headers),
                     body,
                     time.time(),
                 )
