@@ -204,6 +204,8 @@ async def measure(args: argparse.Namespace) -> None:
         f" (user {quiet_user * 100:.1f} %, system {quiet_system * 100:.1f} %)"
     )
     print(f"  vendor calls meanwhile: {vendor_calls:.1f}/s (VENDOR_RATE_PER_SECOND {rate:g})")
+    if vendor_calls:
+        print(f"  CPU per vendor call: {quiet_cpu / vendor_calls * 1000:.2f} ms")
     p50, p99 = (percentile(waits, share) * 1000 for share in (0.5, 0.99))
     print(
         f"  customers ({CUSTOMERS}, {len(waits)} answers): p50 {p50:.0f} ms, p99 {p99:.0f} ms,"

@@ -452,18 +452,17 @@ class OrderRepo:
         paid or whose key just arrived."""
         now = time.time()
         claimed: list[Order] = []
-        async with self._db.transaction() as tx:
-            for which in (_DUE_ON_US, _DUE_AT_VENDOR):
-                rows = await tx.fetchall(
-                    "UPDATE orders SET lease_owner = ?, lease_until = ? WHERE id IN ("
-                    f" SELECT id FROM orders WHERE {which}"
-                    " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
-                    f" ORDER BY next_attempt_at LIMIT ?{tx.dialect.skip_locked}) RETURNING *",
-                    (owner, now + lease_seconds, now, now, limit - len(claimed)),
-                )
-                claimed += map(_order, rows)
-                if len(claimed) >= limit:
-                    break
+        for which in (_DUE_ON_US, _DUE_AT_VENDOR):  # each claim is atomic on its own
+            rows = await self._db.returning(
+                "UPDATE orders SET lease_owner = ?, lease_until = ? WHERE id IN ("
+                f" SELECT id FROM orders WHERE {which}"
+                " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
+                f" ORDER BY next_attempt_at LIMIT ?{self._db.dialect.skip_locked}) RETURNING *",
+                (owner, now + lease_seconds, now, now, limit - len(claimed)),
+            )
+            claimed += map(_order, rows)
+            if len(claimed) >= limit:
+                break
         return claimed
 
     async def renew_leases(self, owner: str, order_ids: Sequence[str], lease_seconds: float) -> int:

@@ -90,6 +90,14 @@ class PostgresDatabase(Database):
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         return list(await self._pool.fetch(numbered(sql), *params))
 
+    # One statement is a transaction of its own: one round trip, not BEGIN and COMMIT too.
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        return _rowcount(await self._pool.execute(numbered(sql), *params))
+
+    async def returning(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        return list(await self._pool.fetch(numbered(sql), *params))
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self._pool.acquire() as conn, conn.transaction():
