@@ -25,8 +25,9 @@ import tomli_w
 from benchmarks.open_orders import percentile
 from benchmarks.stub_session import StubSession
 from benchmarks.updates import Json, Mix, shop_settings
-from bot.__main__ import run, settle_memory
+from bot.__main__ import run
 from bot.app import build
+from bot.runtime import memory
 from handlers.callbacks import CategoryCb
 
 WORDS = [
@@ -110,7 +111,7 @@ async def measure(args: argparse.Namespace) -> None:
         async with shop_settings("sqlite") as base, AsyncExitStack() as stack:
             settings = base.model_copy(update={"catalog_file": catalog_file})
             shop = await build(settings, stack)
-            settle_memory()
+            memory.settle()
             print(
                 f"{args.offers} offers: file written and shop built in"
                 f" {time.perf_counter() - started:.1f} s"

@@ -36,10 +36,11 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, InlineQuery, Message
 
 from benchmarks.stub_session import StubSession
-from bot.__main__ import run, settle_memory
+from bot.__main__ import run
 from bot.app import build
 from bot.catalog import Catalog
 from bot.config import PROJECT_ROOT, Settings
+from bot.runtime import memory
 from handlers.callbacks import CategoryCb, MenuCb, OfferCb
 from tests.support.services import postgres_database, redis_prefix
 
@@ -198,7 +199,7 @@ def _lower(env: dict[str, str]) -> dict[str, Any]:
 async def measure(backend: str, args: argparse.Namespace) -> tuple[float, float, float]:
     async with shop_settings(backend) as settings, AsyncExitStack() as stack:
         shop = await build(settings, stack)
-        settle_memory()  # as `python -m bot` does before serving
+        memory.settle()  # as `python -m bot` does before serving
         session = StubSession()
         shop.bot.session = session
         bare_bot = Bot("1:bare", session=session)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import sys
@@ -18,7 +17,7 @@ from aiogram.exceptions import TelegramUnauthorizedError
 from bot.app import build
 from bot.catalog import CatalogError
 from bot.config import ConfigError, Role, Settings, load_settings
-from bot.lazy_aiogram import complete_common
+from bot.runtime import memory
 from bot.runtime.telegram import PollingConflict
 
 
@@ -35,18 +34,8 @@ def run(main: Coroutine[Any, Any, None]) -> None:
 async def serve(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
         shop = await build(settings, stack)
-        settle_memory()
+        memory.settle()
         await shop.run()
-
-
-def settle_memory() -> None:
-    """Complete the Telegram types every update uses, then exempt what start-up built (the
-    models, the catalog, the translations) from garbage collection: a full collection then
-    walks only what updates leave behind, instead of a quarter of a second's walk over all
-    of it every few thousand updates."""
-    complete_common()
-    gc.collect()
-    gc.freeze()
 
 
 def main(argv: list[str] | None = None) -> int:

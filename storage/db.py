@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from importlib import resources
@@ -126,6 +126,13 @@ class Database(ABC):
 
     @abstractmethod
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]: ...
+
+    async def fetch_chunks(
+        self, sql: str, params: Iterable[Any] = (), size: int = 2_000
+    ) -> AsyncIterator[list[Row]]:
+        """The rows of a big read, a chunk at a time (SQLite builds a fetched row list
+        holding the GIL: 50,000 rows at once would stall the event loop)."""
+        yield await self.fetchall(sql, params)
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...

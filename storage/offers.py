@@ -12,7 +12,7 @@ from typing import Any
 from storage.db import Database, Row
 from storage.models import Offer
 
-BIG_LISTING = 2_000  # offers read into models in a thread, beyond this many
+BIG_LISTING = 2_000  # a catalog read this many offers at a time, into models in a thread
 
 
 class OfferRepo:
@@ -80,7 +80,7 @@ class OfferRepo:
 
     async def listing(self) -> list[tuple[Offer, bool]]:
         """Every offer the file lists, with admins' edits applied, and whether it is on."""
-        rows = await self._db.fetchall(
+        chunks = self._db.fetch_chunks(
             "SELECT o.sku, o.vendor, o.vendor_offer_id, o.title, o.category,"
             " COALESCE(e.price_stars, o.price_stars) AS price_stars,"
             " COALESCE(e.max_vendor_price, o.max_vendor_price) AS max_vendor_price,"
@@ -89,11 +89,16 @@ class OfferRepo:
             " o.key_type, o.kinguin_offer_id, o.g2a_product_id,"
             " COALESCE(e.active, 1) AS enabled"
             " FROM offers o LEFT JOIN offer_edits e ON e.sku = o.sku"
-            " WHERE o.active = 1 ORDER BY COALESCE(o.imported_at, 0), o.position"
+            " WHERE o.active = 1 ORDER BY COALESCE(o.imported_at, 0), o.position",
+            size=BIG_LISTING,
         )
-        if len(rows) < BIG_LISTING:
-            return _listing(rows)
-        return await asyncio.to_thread(_listing, rows)  # off the event loop: updates go on
+        listing: list[tuple[Offer, bool]] = []
+        async for rows in chunks:
+            if len(rows) < BIG_LISTING and not listing:  # the whole catalog, and small
+                listing = _listing(rows)
+            else:
+                listing += await asyncio.to_thread(_listing, rows)  # updates go on meanwhile
+        return listing
 
     async def add_imported(self, offer: Offer, admin_id: int) -> bool:
         """Add an offer imported from a vendor; False if its sku is taken."""

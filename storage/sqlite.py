@@ -76,6 +76,13 @@ class SqliteDatabase(Database):
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
+    async def fetch_chunks(
+        self, sql: str, params: Iterable[Any] = (), size: int = 2_000
+    ) -> AsyncIterator[list[Row]]:
+        async with self._conn.execute(sql, tuple(params)) as cursor:
+            while rows := await cursor.fetchmany(size):
+                yield list(rows)
+
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """One statement is a transaction of its own in SQLite: no BEGIN and COMMIT."""
         async with self._write_lock, self._conn.execute(sql, tuple(params)) as cursor:

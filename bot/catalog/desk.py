@@ -17,6 +17,7 @@ from bot.catalog.pricing import Margin, margin
 from bot.catalog.snapshot import Catalog
 from bot.config import CatalogSettings
 from bot.offers import LiveOffer, OfferService
+from bot.runtime.memory import collector_paused
 from storage.admin_log import AdminLog
 from storage.models import Offer
 from storage.offers import OfferRepo
@@ -136,7 +137,8 @@ class CatalogDesk:
     async def reload(self, version: tuple[object, ...] | None = None) -> None:
         """The snapshot rebuilt from the database (`version`: read just before, if known)."""
         version = version if version is not None else await self._offers.version()
-        self._catalog.install(await Catalog.built(await self._offers.active()))
+        with collector_paused():  # it builds tens of thousands of objects in one go
+            await self._catalog.swap(await Catalog.built(await self._offers.active()))
         self._version = version
 
     async def refresh(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ from storage.models import Offer
 T = TypeVar("T")
 MEMO_LIMIT = 20_000  # things built from one snapshot (keyboards per language and page)
 SEARCH_DEPTH = 500  # matches kept of one query: 25 pages of inline results
+# A catalog this big is exempted from garbage collection once built: small ones are not
+# worth it (tests build many shops in one process, and their garbage would be kept too).
+FROZEN_FROM = 2_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,20 @@ class Catalog:
         """A snapshot built in a thread: for 50,000 offers that is a second of work, which
         on the event loop would hold every customer's update up meanwhile."""
         return await asyncio.to_thread(Snapshot.of, offers)
+
+    async def swap(self, snapshot: Snapshot, chunk: int = 2_000) -> None:
+        """Serve from `snapshot` from now on; the one it replaces is freed a piece at a time.
+        Freed at once, 50,000 offers hold the interpreter ~50 ms (a thread would not help:
+        it holds the GIL meanwhile). So the offers and what was built of them are kept
+        aside while their containers go, then dropped a chunk per turn of the event loop.
+        A big catalog is frozen (see bot.runtime.memory): collections skip it from now on."""
+        leaves: list[object] = [*self._offers.values(), *self._memo.values()]
+        self.install(snapshot)
+        if len(snapshot.offers) >= FROZEN_FROM:
+            gc.freeze()
+        while leaves:
+            del leaves[-chunk:]
+            await asyncio.sleep(0)
 
     def install(self, snapshot: Snapshot) -> None:
         self._offers = snapshot.offers

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from bot.catalog import Catalog, CatalogError, check_against_vendors, load_catalog_file
+from bot.catalog.snapshot import Snapshot
 from bot.config import PROJECT_ROOT
+from bot.runtime.memory import collector_paused
+from tests.support.factories import offer
 from vendors import REGISTRY
 from vendors.codegames import CodeGamesVendor
 from vendors.g2a import G2AVendor
@@ -115,3 +120,22 @@ async def test_kinguin_takes_up_to_nine_and_either_id(tmp_path, vendors):
     )
     path = write(tmp_path, text)
     check_against_vendors(path, load_catalog_file(path, vendors), vendors)
+
+
+async def test_a_swap_serves_the_new_snapshot_and_forgets_the_old_one():
+    catalog = Catalog([offer(sku=f"old-{n}", title=f"Old {n}") for n in range(5)])
+    catalog.memo("kept", lambda: ["a keyboard"])
+    await catalog.swap(
+        Snapshot.of([offer(sku=f"new-{n}", title=f"New {n}") for n in range(3)]), chunk=2
+    )
+    assert catalog.offer("old-1") is None and catalog.offer("new-2") is not None
+    assert [o.sku for o in catalog.search("new")] == ["new-0", "new-1", "new-2"]
+    assert catalog.memo("kept", lambda: ["rebuilt"]) == ["rebuilt"]  # built of the old one
+
+
+def test_collections_pause_until_the_last_pause_ends():
+    with collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # another reload still builds
+    assert gc.isenabled()
