@@ -75,7 +75,7 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.PLACING: frozenset({S.PROCESSING, S.FULFILLED, S.REFUNDING, S.FAILED}),
     S.PROCESSING: frozenset({S.FULFILLED, S.REFUNDING, S.FAILED}),
     S.FULFILLED: frozenset({S.DELIVERED}),
-    S.DELIVERED: frozenset(),
+    S.DELIVERED: frozenset({S.REFUNDING}),  # an owner settles a dispute; the key stays on record
     S.REFUNDING: frozenset({S.REFUNDED, S.FAILED}),
     S.REFUNDED: frozenset(),
     S.FAILED: frozenset({S.REFUNDING}),
@@ -126,6 +126,29 @@ class Order:
     @property
     def unit_stars(self) -> int:
         return self.price_stars // self.quantity
+
+    @property
+    def refund_credit(self) -> int:
+        """What a refund moves on the customer's shop credit (see `refund_credit`)."""
+        return refund_credit(
+            self.credit_stars, self.price_stars, self.quantity, self.delivered_units
+        )
+
+
+def undelivered_credit(price_stars: int, quantity: int, delivered_units: int | None) -> int:
+    """The shop credit an order gave for units its vendor did not deliver (Telegram
+    refunds only whole charges)."""
+    if delivered_units is None or delivered_units >= quantity:
+        return 0
+    return price_stars // quantity * (quantity - delivered_units)
+
+
+def refund_credit(
+    credit_stars: int, price_stars: int, quantity: int, delivered_units: int | None
+) -> int:
+    """A refund gives back the whole charge, so the credit the order used comes back, less
+    the credit it already gave for undelivered units (negative: taken back)."""
+    return credit_stars - undelivered_credit(price_stars, quantity, delivered_units)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,16 @@ from typing import Any
 
 from storage.credit import add_credit, credit_balance
 from storage.db import Database, Row, Transaction
-from storage.models import TELEGRAM, TRANSITIONS, WORKER_STATES, Key, Order, OrderState
+from storage.models import (
+    TELEGRAM,
+    TRANSITIONS,
+    WORKER_STATES,
+    Key,
+    Order,
+    OrderState,
+    refund_credit,
+    undelivered_credit,
+)
 from storage.secrets import KeyCipher
 
 _SETTABLE = frozenset(
@@ -542,12 +551,15 @@ def _credit_move(row: Row, current: OrderState, to: OrderState) -> tuple[int, st
         return credit, "returned"
     if current is S.CANCELLED and to is S.PAID:
         return -credit, "spent"
+    price, quantity, delivered = (
+        int(row["price_stars"]),
+        int(row["quantity"]),
+        row["delivered_units"],
+    )
     if to is S.REFUNDED:
-        return credit, "refund"
-    delivered = row["delivered_units"]
-    if to is S.FULFILLED and delivered is not None and delivered < row["quantity"]:
-        unit = int(row["price_stars"]) // int(row["quantity"])
-        return unit * (int(row["quantity"]) - int(delivered)), "partial"
+        return refund_credit(credit, price, quantity, delivered), "refund"
+    if to is S.FULFILLED:
+        return undelivered_credit(price, quantity, delivered), "partial"
     return 0, ""
 
 
@@ -573,8 +585,12 @@ async def _move(
         raise TransitionError(order_id, current, to)
     await _event(tx, order_id, current, to, note, now)
     stars, reason = _credit_move(rows[0], current, to)
+    user_id = rows[0]["user_id"]
+    if stars < 0 and to is S.REFUNDED:  # credit an order gave, taken back: what is left of it
+        await tx.lock(f"credit:{user_id}")
+        stars = -min(-stars, max(0, await credit_balance(tx, user_id)))
     if stars:
-        await add_credit(tx, rows[0]["user_id"], stars, reason, order_id, now)
+        await add_credit(tx, user_id, stars, reason, order_id, now)
     return rows[0]
 
 

@@ -12,18 +12,20 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from bot.admin.stats import Stats, compute
+from bot.orders.notify import BY_SHOP
 from bot.runtime.signals import Signals
 from storage.admin_log import AdminLog
 from storage.credit import CreditRepo
 from storage.flags import MAINTENANCE, FlagRepo
-from storage.models import Key, Order, OrderState
+from storage.models import TELEGRAM, WORKER_STATES, Key, Order, OrderState
 from storage.orders import OrderRepo, TransitionError
 from storage.users import UserRepo
 from vendors.base import Vendor
 
 S = OrderState
-# An admin may refund an order the shop has been paid for and not delivered.
-REFUNDABLE = frozenset({S.PAID, S.PLACING, S.PROCESSING, S.FAILED})
+# An owner may refund an order the shop has been paid for: not delivered yet, or delivered
+# and disputed (a key that does not work: Telegram expects Stars sellers to settle those).
+REFUNDABLE = frozenset({S.PAID, S.PLACING, S.PROCESSING, S.FAILED, S.DELIVERED})
 
 
 class Outcome(StrEnum):
@@ -31,6 +33,7 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
     AMBIGUOUS = "ambiguous"
     NOT_ALLOWED = "not_allowed"  # the order's state does not allow it
+    OTHER_CHANNEL = "other_channel"  # delivered to a buyer on G2A: G2A settles disputes
 
 
 @dataclass(frozen=True)
@@ -85,29 +88,48 @@ class AdminDesk:
     async def events(self, order_id: str) -> list[tuple[str | None, str, str | None, float]]:
         return await self._orders.events(order_id)
 
-    async def refund(self, order: Order, admin_id: int) -> Outcome:
-        """Hand the order to the worker's refund step (Stars back; credit back to credit)."""
+    @staticmethod
+    def may_refund(order: Order) -> Outcome:
+        """Whether a refund of `order` would go ahead (asked before offering one)."""
         if order.state not in REFUNDABLE:
             return Outcome.NOT_ALLOWED
+        if order.state is S.DELIVERED and order.channel != TELEGRAM:
+            return Outcome.OTHER_CHANNEL
+        return Outcome.DONE
+
+    @staticmethod
+    def may_retry(order: Order) -> Outcome:
+        """Whether a retry of `order` would do anything (asked before offering one)."""
+        if order.state is S.FAILED:
+            return Outcome.DONE if _refund_failed(order) else Outcome.NOT_ALLOWED
+        return Outcome.DONE if order.state in WORKER_STATES else Outcome.NOT_ALLOWED
+
+    async def refund(self, order: Order, admin_id: int, reason: str = "") -> Outcome:
+        """Hand the order to the worker's refund step (Stars back; credit back to credit).
+        A delivered order keeps its key on record; the audit log says who and why."""
+        allowed = self.may_refund(order)
+        if allowed is not Outcome.DONE:
+            return allowed
+        why = f": {reason}" if reason else ""
         try:
             await self._orders.transition(
                 order.id,
                 S.REFUNDING,
-                failure_reason=f"refused: refunded by an admin ({admin_id})",
-                note=f"admin {admin_id}: refund",
+                failure_reason=f"{BY_SHOP}: refunded by an admin ({admin_id}){why}"[:500],
+                note=f"admin {admin_id}: refund{why}"[:500],
             )
         except TransitionError:
             return Outcome.NOT_ALLOWED
-        await self._audit.record(admin_id, "refund", order.id)
+        await self._audit.record(admin_id, "refund", order.id, reason[:500] or None)
         self._signals.wake_workers()
         return Outcome.DONE
 
     async def retry(self, order: Order, admin_id: int) -> Outcome:
         """Push a stuck order on through the workers' own idempotent paths: now, not later.
         A refund Telegram refused is tried again."""
+        if self.may_retry(order) is not Outcome.DONE:
+            return Outcome.NOT_ALLOWED  # e.g. a key lost in transit: recover it or refund
         if order.state is S.FAILED:
-            if not _refund_failed(order):
-                return Outcome.NOT_ALLOWED  # e.g. a key lost in transit: recover it or refund
             try:
                 await self._orders.transition(
                     order.id, S.REFUNDING, note=f"admin {admin_id}: retry the refund"

@@ -35,6 +35,7 @@ ALBUM_LIMIT = 10  # Bot API: sendMediaGroup takes 2-10 items
 SOLD_OUT = "sold_out"
 REFUSED = "refused"
 CANCELLED = "cancelled"
+BY_SHOP = "shop"  # an admin refunded it
 
 
 class Notifier:
@@ -195,6 +196,8 @@ class Notifier:
                 why = _("The supplier has no <b>{title}</b> left at our price (order #{id}).")
             elif reason == CANCELLED:
                 why = _("The supplier cancelled order #{id} (<b>{title}</b>).")
+            elif reason == BY_SHOP:
+                why = _("The shop has refunded order #{id} (<b>{title}</b>).")
             else:
                 why = _("The vendor could not complete order #{id} (<b>{title}</b>).")
             lines = ["😔 " + why.format(id=short_id(order), title=title)]
@@ -204,11 +207,17 @@ class Notifier:
                         stars=stars(order.charged_stars)
                     )
                 )
-            if order.credit_stars:
+            credit = order.refund_credit
+            if credit > 0:
                 lines.append(
-                    _("{stars} went back to your shop credit.").format(
-                        stars=stars(order.credit_stars)
-                    )
+                    _("{stars} went back to your shop credit.").format(stars=stars(credit))
+                )
+            elif credit < 0:  # the whole charge came back: so did the credit for missing units
+                lines.append(
+                    _(
+                        "The shop credit for its missing units ({stars}) was taken back, as far"
+                        " as you still had it."
+                    ).format(stars=stars(-credit))
                 )
             await self._bot.send_message(order.chat_id, "\n".join(lines))
 

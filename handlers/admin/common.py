@@ -56,9 +56,11 @@ def user_id_argument(command: CommandObject) -> int | None:
 
 
 async def find_order(
-    message: Message, command: CommandObject, desk: AdminDesk, usage: str
+    message: Message, command: CommandObject | str, desk: AdminDesk, usage: str
 ) -> Order | None:
-    reference = (command.args or "").strip()
+    """The order a command names (its arguments, or the reference given), or None after
+    telling the admin why not."""
+    reference = (command if isinstance(command, str) else command.args or "").strip()
     if not reference:
         await message.reply(usage)
         return None

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from aiogram.filters import CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
@@ -129,24 +130,35 @@ def _order_buttons_row(order_id: str) -> list[InlineKeyboardButton]:
 
 
 async def refund_command(
-    message: Message, command: CommandObject, desk: AdminDesk, role: Role
+    message: Message, command: CommandObject, desk: AdminDesk, role: Role, state: FSMContext
 ) -> None:
     if role is not Role.OWNER:
         await message.reply(_("Only the shop owner can refund."))
         return
-    order = await find_order(message, command, desk, _("Usage: /refund <order id>"))
-    if order is not None:
-        await _ask(message, "refund", order)
+    reference, _space, reason = (command.args or "").strip().partition(" ")
+    usage = _("Usage: /refund <order id> [reason]")
+    order = await find_order(message, reference, desk, usage)
+    if order is None:
+        return
+    if order.state is OrderState.DELIVERED and not reason.strip():
+        await message.reply(
+            _("Order {id} was delivered: say why it is refunded, /refund {id} <reason>.").format(
+                id=short_id(order)
+            )
+        )
+        return
+    await state.update_data(refund=(order.id, reason.strip()))
+    await _ask(message, "refund", order, desk, reason.strip())
 
 
 async def retry_command(message: Message, command: CommandObject, desk: AdminDesk) -> None:
     order = await find_order(message, command, desk, _("Usage: /retry <order id>"))
     if order is not None:
-        await _ask(message, "retry", order)
+        await _ask(message, "retry", order, desk)
 
 
 async def ask_button(
-    query: CallbackQuery, callback_data: AdminCb, desk: AdminDesk, role: Role
+    query: CallbackQuery, callback_data: AdminCb, desk: AdminDesk, role: Role, state: FSMContext
 ) -> None:
     action: Literal["refund", "retry"] = (
         "refund" if callback_data.action == "ask_refund" else "retry"
@@ -157,14 +169,33 @@ async def ask_button(
     order = await desk.find(callback_data.ref)
     await query.answer()
     if isinstance(order, Order) and isinstance(query.message, Message):
-        await _ask(query.message, action, order)
+        if action == "refund":
+            await state.update_data(refund=(order.id, ""))
+        await _ask(query.message, action, order, desk)
 
 
-async def _ask(message: Message, action: Literal["refund", "retry"], order: Order) -> None:
+async def _ask(
+    message: Message,
+    action: Literal["refund", "retry"],
+    order: Order,
+    desk: AdminDesk,
+    reason: str = "",
+) -> None:
+    """The confirmation, only for what would then go ahead: otherwise why not, at once."""
+    allowed = desk.may_refund(order) if action == "refund" else desk.may_retry(order)
+    if allowed is not Outcome.DONE:
+        await message.answer(_refusal(allowed, order))
+        return
     if action == "refund" and order.channel != TELEGRAM:
         text = _(
             "Close order {id} ({title}), sold on {channel}? Cancel their order there first:"
             " {channel} refunds its buyer."
+        )
+    elif action == "refund" and order.state is OrderState.DELIVERED:
+        text = _(
+            "Refund order {id} ({title}), delivered, because: {reason}? {charged} go back to"
+            " the customer's Telegram balance and {credit} to their shop credit. The key stays"
+            " on record; what the shop paid the vendor is not returned."
         )
     elif action == "refund":
         text = _(
@@ -182,16 +213,26 @@ async def _ask(message: Message, action: Literal["refund", "retry"], order: Orde
             id=short_id(order),
             title=html.escape(order.title),
             charged=stars(order.charged_stars),
-            credit=stars(order.credit_stars),
+            credit=stars(max(0, order.refund_credit)),
             state=state_label(order.state),
             channel=order.channel.upper(),
+            reason=html.escape(reason),
         ),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=[[confirm, cancel_button()]]),
     )
 
 
+def _refusal(outcome: Outcome, order: Order) -> str:
+    if outcome is Outcome.OTHER_CHANNEL:
+        return _(
+            "Order {id} was delivered to a buyer on {channel}: {channel} settles disputes"
+            " with its buyer, there is nothing to refund here."
+        ).format(id=short_id(order), channel=order.channel.upper())
+    return _("Not possible in state {state}.").format(state=state_label(order.state))
+
+
 async def confirm_button(
-    query: CallbackQuery, callback_data: AdminCb, desk: AdminDesk, role: Role
+    query: CallbackQuery, callback_data: AdminCb, desk: AdminDesk, role: Role, state: FSMContext
 ) -> None:
     if callback_data.action == "refund" and role is not Role.OWNER:
         await query.answer(_("Only the shop owner can refund."), show_alert=True)
@@ -202,16 +243,18 @@ async def confirm_button(
         return
     admin = query.from_user.id
     if callback_data.action == "refund":
-        outcome = await desk.refund(order, admin)
+        pending = (await state.get_data()).get("refund")
+        if not pending or pending[0] != order.id:  # another order's question since
+            await query.answer(_("This confirmation has expired."), show_alert=True)
+            return
+        await state.update_data(refund=None)
+        outcome = await desk.refund(order, admin, pending[1])
         done = _("Order {id}: refund started by {admin}.")
     else:
         outcome = await desk.retry(order, admin)
         done = _("Order {id}: retried by {admin}.")
-    if outcome is not Outcome.DONE:
-        await query.answer(
-            _("Not possible in state {state}.").format(state=state_label(order.state)),
-            show_alert=True,
-        )
+    if outcome is not Outcome.DONE:  # it changed since the question
+        await query.answer(_refusal(outcome, order), show_alert=True)
         return
     await query.answer()
     if isinstance(query.message, Message):

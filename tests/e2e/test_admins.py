@@ -87,6 +87,41 @@ async def test_owner_refunds_after_confirming(tg, admins, shop, orders, kinguin)
     assert (logged.admin_id, logged.action) == (OWNER, "refund")
 
 
+async def test_owner_refunds_a_delivered_order_and_the_key_stays_on_record(
+    tg, admins, shop, orders, kinguin
+):
+    customer = tg.user(5006)
+    order_id = await paid_order(tg, customer, "PC games", "Elden Ring")
+    await settled(orders, order_id, OrderState.DELIVERED)
+    keys = [key.value for key in await orders.keys(order_id)]
+
+    operator, owner = tg.user(OPERATOR), tg.user(OWNER)
+    mark = await operator.send(f"/retry {order_id}", chat=admins)  # nothing to retry: said
+    assert "Not possible" in await reply_in(tg, admins, mark)  # at once, with no Confirm
+    assert not admins.last_message().buttons()
+    mark = await owner.send(f"/refund {order_id}", chat=admins)
+    assert "say why" in await reply_in(tg, admins, mark)
+    mark = await owner.send(f"/refund {order_id} the key does not work", chat=admins)
+    question = await reply_in(tg, admins, mark, "Refund order")
+    assert "delivered" in question and "the key does not work" in question
+    mark = await owner.press("✅ Confirm", chat=admins)
+    notice = await wait_text(tg, customer, "We refunded", since=mark)
+    assert "The shop has refunded" in notice
+    order = await settled(orders, order_id, OrderState.REFUNDED)
+    assert tg.charges[order.telegram_charge_id].refunded
+    assert [key.value for key in await orders.keys(order_id)] == keys  # kept on record
+    history = [(before, after) for before, after, _, _ in await orders.events(order_id)]
+    assert ("delivered", "refunding") in history and history[-1] == ("refunding", "refunded")
+    [logged] = await AdminLog(orders._db).for_target(order_id)
+    assert (logged.admin_id, logged.action, logged.details) == (
+        OWNER,
+        "refund",
+        "the key does not work",
+    )
+    mark = await owner.send(f"/refund {order_id} twice", chat=admins)  # refused before asking
+    assert "Not possible" in await reply_in(tg, admins, mark)
+
+
 async def test_operator_retries_a_refund_telegram_refused(tg, admins, shop, orders):
     tg.fail_next("refundStarPayment", "Bad Request: CHARGE_NOT_FOUND")
     customer = tg.user(5003)

@@ -91,3 +91,28 @@ async def test_a_payment_that_honours_a_cancelled_order_spends_its_credit_again(
     assert await credit.balance(USER) == 100
     await repo.record_payment("b", "late-charge")  # the customer paid the old invoice anyway
     assert await credit.balance(USER) == 0
+
+
+async def test_refunding_a_partly_delivered_order_takes_its_missing_units_credit_back(
+    repo, credit
+):
+    await order(repo, "a", stars=300, quantity=3)
+    await deliver_partially(repo, "a", delivered=1)  # 200 of credit for the two missing
+    await repo.transition("a", S.DELIVERED)
+    await repo.transition("a", S.REFUNDING)  # an owner refunds it: the whole charge back
+    await repo.transition("a", S.REFUNDED)
+    assert await credit.balance(USER) == 0
+    assert [(e.delta, e.reason) for e in await credit.entries(USER)] == [
+        (-200, "refund"),
+        (200, "partial"),
+    ]
+
+
+async def test_credit_taken_back_never_below_what_is_left(repo, credit):
+    await order(repo, "a", stars=300, quantity=3)
+    await deliver_partially(repo, "a", delivered=1)
+    await order(repo, "b", stars=150)  # spends 150 of the 200 right away
+    await repo.transition("a", S.DELIVERED)
+    await repo.transition("a", S.REFUNDING)
+    await repo.transition("a", S.REFUNDED)
+    assert await credit.balance(USER) == 0  # 50 taken back, not 200
