@@ -65,7 +65,14 @@ from storage import (
 from storage.cursors import CursorRepo
 from storage.db import DatabaseError
 from storage.flags import KEYS_FINGERPRINT
-from vendors import REGISTRY, VendorContext, VendorPool
+from storage.models import Offer
+from vendors import (
+    REGISTRY,
+    VendorContext,
+    VendorPool,
+    credentials_given,
+    missing_credentials,
+)
 from vendors.pace import Pace
 
 log = logging.getLogger(__name__)
@@ -88,9 +95,10 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     webhook_base = None
     if settings.http_port:  # the server starts last, but simulators need its address now
         webhook_base = f"http://127.0.0.1:{settings.http_port}/webhooks"
+    in_use = {offer.vendor for offer in offers} | await OfferRepo(db).imported_vendors()
+    settings = _sandbox_or_credentials(settings, offers, in_use & REGISTRY.keys())
     vendor_context = _vendor_context(settings, stack, webhook_base, _pace(settings))
     pool = VendorPool(vendor_context)
-    in_use = {offer.vendor for offer in offers} | await OfferRepo(db).imported_vendors()
     vendors = await pool.open_all(in_use & REGISTRY.keys())
     check_against_vendors(settings.catalog_file, offers, vendors)
     await OfferRepo(db).replace_catalog(offers)
@@ -306,6 +314,29 @@ def _bot(settings: Settings) -> Bot:
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+
+
+def _sandbox_or_credentials(settings: Settings, offers: list[Offer], in_use: set[str]) -> Settings:
+    """The sandbox is deliberate: SANDBOX=1, or no vendor credentials at all (the README's
+    try-it-out start). Otherwise every vendor the shop sells from needs its credentials: a
+    mistyped variable must stop the shop, not sell simulated keys for real Stars."""
+    if settings.sandbox:
+        return settings
+    if not credentials_given():
+        log.warning("no vendor credentials are set: SANDBOX mode, every vendor simulated")
+        return settings.model_copy(update={"sandbox": True})
+    missing = missing_credentials(in_use)
+    if missing:
+        needs = []
+        for vendor, variables in missing.items():
+            skus = [offer.sku for offer in offers if offer.vendor == vendor]
+            sold = ", ".join(skus[:5]) + (", …" if len(skus) > 5 else "") or "imported offers"
+            needs.append(f"{' and '.join(variables)} (for {vendor}: {sold})")
+        raise ConfigError(
+            f"not set: {'; '.join(needs)}. Set them, or SANDBOX=1 to try the shop with"
+            " simulated vendors"
+        )
+    return settings
 
 
 def _vendor_context(

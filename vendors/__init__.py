@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -48,12 +48,33 @@ class VendorContext:
 
 VendorFactory = Callable[[VendorContext], Awaitable[Vendor]]
 
-REGISTRY: dict[str, VendorFactory] = {
-    codegames.NAME: codegames.open_vendor,
-    g2a.NAME: g2a.open_vendor,
-    kinguin.NAME: kinguin.open_vendor,
-    kinguin_integration.NAME: kinguin_integration.open_vendor,
+
+@dataclass(frozen=True)
+class Registration:
+    open: VendorFactory
+    settings: type[VendorSettings]  # its variables: are its credentials set?
+
+
+REGISTRY: dict[str, Registration] = {
+    codegames.NAME: Registration(codegames.open_vendor, codegames.CodeGamesSettings),
+    g2a.NAME: Registration(g2a.open_vendor, g2a.G2ASettings),
+    kinguin.NAME: Registration(kinguin.open_vendor, kinguin.KinguinSettings),
+    kinguin_integration.NAME: Registration(
+        kinguin_integration.open_vendor, kinguin_integration.KinguinIntegrationSettings
+    ),
 }
+
+
+def credentials_given() -> bool:
+    """Has the owner set any vendor's credentials? With none at all the shop is a sandbox
+    (the README's try-it-out start); with some, every vendor it sells from needs its own."""
+    return any(entry.settings().given() for entry in REGISTRY.values())
+
+
+def missing_credentials(names: Iterable[str]) -> dict[str, list[str]]:
+    """The unset variables of each of these vendors that needs some."""
+    missing = {name: REGISTRY[name].settings().missing() for name in sorted(names)}
+    return {name: variables for name, variables in missing.items() if variables}
 
 
 class VendorPool:
@@ -64,18 +85,14 @@ class VendorPool:
     def __init__(self, context: VendorContext) -> None:
         self.context = context
         self.opened: dict[str, Vendor] = {}
-        self.simulated: set[str] = set()  # opened against their built-in simulator
         self._lock = asyncio.Lock()
 
     async def get(self, name: str) -> Vendor:
         """The vendor registered as `name` (KeyError for an unknown name)."""
-        factory = REGISTRY[name]
+        factory = REGISTRY[name].open
         async with self._lock:
             if name not in self.opened:
-                started = len(self.context.simulators)
                 self.opened[name] = await factory(self.context)
-                if len(self.context.simulators) > started:
-                    self.simulated.add(name)
         return self.opened[name]
 
     async def open_all(self, names: set[str]) -> dict[str, Vendor]:

@@ -28,7 +28,7 @@ from vendors.base import (
 from vendors.http import VendorHttp, error_message
 from vendors.pace import Pace
 from vendors.payload import Payload, TextId
-from vendors.settings import VendorSettings
+from vendors.settings import VendorSettings, real_api
 
 if TYPE_CHECKING:
     from vendors import VendorContext
@@ -103,10 +103,11 @@ async def open_vendor(ctx: VendorContext) -> CodeGamesVendor:
     """The real API when credentials are set, else (or with SANDBOX=1) the simulator."""
     settings = CodeGamesSettings()
     url, key = settings.api_url, settings.secret("api_key")
-    if ctx.sandbox or not (url and key):
+    if not real_api(NAME, settings, ctx.sandbox):
         from vendors.simulators.codegames import CodeGamesSimulator
 
         url = await ctx.start_simulator(CodeGamesSimulator(api_key=key), "CodeGames")
+    assert url is not None  # real_api checked it
     vendor = CodeGamesVendor(
         url,
         key,

@@ -38,7 +38,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -62,7 +62,7 @@ from vendors.base import (
 from vendors.http import VendorHttp, error_message
 from vendors.pace import Pace
 from vendors.payload import Payload, TextId
-from vendors.settings import VendorSettings
+from vendors.settings import VendorSettings, real_api
 
 if TYPE_CHECKING:
     from vendors import VendorContext
@@ -231,6 +231,7 @@ class G2ASettings(VendorSettings):
     )
     auth_scheme: AuthScheme = "hash"
     email: str | None = None
+    required: ClassVar[tuple[str, ...]] = ("api_hash", "api_key")
 
 
 async def open_vendor(ctx: VendorContext) -> G2AVendor:
@@ -239,7 +240,7 @@ async def open_vendor(ctx: VendorContext) -> G2AVendor:
     url = settings.api_url
     api_hash, api_key = settings.secret("api_hash"), settings.secret("api_key")
     email = settings.email
-    if ctx.sandbox or not (url and api_hash and api_key):
+    if not real_api(NAME, settings, ctx.sandbox):
         from vendors.simulators.g2a import G2ASimulator
 
         api_hash = api_hash or secrets.token_hex(16)

@@ -18,7 +18,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, SecretStr, ValidationError
 
@@ -43,7 +43,7 @@ from vendors.base import (
 from vendors.http import VendorHttp, error_message
 from vendors.pace import Pace
 from vendors.payload import Payload, TextId
-from vendors.settings import VendorSettings
+from vendors.settings import VendorSettings, real_api
 
 if TYPE_CHECKING:
     from vendors import VendorContext
@@ -160,6 +160,7 @@ class KinguinSettings(VendorSettings):
     model_config = VendorSettings.prefixed("KINGUIN_")
 
     api_url: str | None = "https://gateway.kinguin.net/esa/api"
+    required: ClassVar[tuple[str, ...]] = ("api_key",)
     webhook_secret: SecretStr | None = Field(default=None)
 
 
@@ -167,7 +168,7 @@ async def open_vendor(ctx: VendorContext) -> KinguinVendor:
     settings = KinguinSettings()
     url, key = settings.api_url, settings.secret("api_key")
     secret = settings.secret("webhook_secret")
-    if ctx.sandbox or not (url and key):
+    if not real_api(NAME, settings, ctx.sandbox):
         from vendors.simulators.kinguin import KinguinSimulator
 
         key = key or secrets.token_hex(16)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import field_validator
 
@@ -59,7 +59,7 @@ from vendors.http import VendorHttp, error_message
 from vendors.kinguin import Product, decode_key
 from vendors.pace import Pace
 from vendors.payload import Payload, TextId
-from vendors.settings import VendorSettings
+from vendors.settings import VendorSettings, real_api
 
 if TYPE_CHECKING:
     from vendors import VendorContext
@@ -124,13 +124,14 @@ class KinguinIntegrationSettings(VendorSettings):
     model_config = VendorSettings.prefixed("KINGUIN_INTEGRATION_")
 
     api_url: str | None = "https://api2.kinguin.net/integration"
+    required: ClassVar[tuple[str, ...]] = ("api_key",)
 
 
 async def open_vendor(ctx: VendorContext) -> KinguinIntegrationVendor:
     """The real API when a key is set, else (or with SANDBOX=1) the simulator."""
     settings = KinguinIntegrationSettings()
     url, key = settings.api_url, settings.secret("api_key")
-    if ctx.sandbox or not (url and key):
+    if not real_api(NAME, settings, ctx.sandbox):
         from vendors.simulators.kinguin_integration import KinguinIntegrationSimulator
 
         key = key or secrets.token_hex(16)

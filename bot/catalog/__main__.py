@@ -23,7 +23,7 @@ from bot.catalog.file import CatalogError, load_catalog_file
 from bot.catalog.importer import Candidate, Importer, ImportRefused
 from bot.config import CatalogSettings, ConfigError, load_catalog_settings
 from storage.models import Offer
-from vendors import REGISTRY, VendorContext, VendorPool
+from vendors import REGISTRY, VendorContext, VendorPool, credentials_given
 from vendors.base import VendorError
 
 
@@ -59,7 +59,7 @@ async def _run(args: argparse.Namespace, settings: CatalogSettings) -> int:
     async with AsyncExitStack() as stack:
         pool = VendorPool(
             VendorContext(
-                sandbox=settings.sandbox,
+                sandbox=settings.sandbox or not credentials_given(),
                 timeout=settings.vendor_timeout_seconds,
                 rate_per_second=settings.vendor_rate_per_second,
                 stack=stack,

@@ -17,6 +17,7 @@ from bot.config import CatalogSettings
 from storage.models import Offer
 from vendors import REGISTRY, VendorPool
 from vendors.base import OfferNotFound, Vendor, VendorOffer
+from vendors.settings import MissingCredentials
 
 TITLE_MAX, CATEGORY_MAX, SKU_MAX = 100, 60, 40
 DEFAULT_CATEGORY = "Other"
@@ -94,10 +95,10 @@ class Importer:
     async def _vendor(self, name: str) -> Vendor:
         if name not in REGISTRY:
             raise ImportRefused(Refusal.UNKNOWN_VENDOR, name)
-        vendor = await self._vendors.get(name)
-        if name in self._vendors.simulated and not self._settings.sandbox:
-            raise ImportRefused(Refusal.NO_CREDENTIALS, name)
-        return vendor
+        try:
+            return await self._vendors.get(name)
+        except MissingCredentials:
+            raise ImportRefused(Refusal.NO_CREDENTIALS, name) from None
 
     def _candidate(self, vendor: str, product: VendorOffer) -> Candidate:
         price_stars = suggested_price(self._settings, product.price, product.currency)

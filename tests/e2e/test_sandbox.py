@@ -56,6 +56,34 @@ def test_without_a_token_the_bot_says_so_in_one_line(tmp_path):
     )
 
 
+def test_a_vendor_without_credentials_stops_the_shop_naming_what_is_missing(tmp_path):
+    """Credentials for one vendor and a typo for another: the shop must not sell that
+    vendor's simulated keys for real Stars, it stops and says what to set."""
+    python = APP_DIR / ".venv" / "bin" / "python"
+    result = subprocess.run(
+        [str(python), "-m", "bot"],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "BOT_TOKEN": TOKEN,
+            "DATABASE_PATH": str(tmp_path / "shop.sqlite3"),
+            "CATALOG_FILE": str(APP_DIR / "catalog.toml"),
+            "CODEGAMES_API_URL": "http://127.0.0.1:9",
+            "CODEGAMES_API_KEY": "k",
+            "KINGUIN_APIKEY": "a typo",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.strip().splitlines()[-1]  # after the migrations' log lines
+    assert line.startswith("storefront: not set: ") and "SANDBOX=1" in line
+    for needed in ("KINGUIN_API_KEY", "elden-ring", "G2A_API_HASH and G2A_API_KEY"):
+        assert needed in line
+    assert "KINGUIN_INTEGRATION_API_KEY" in line and "CODEGAMES" not in line
+
+
 async def test_the_sandbox_shows_a_g2a_sale_end_to_end(tg, tmp_path):
     admins = tg.group(-100500, "Shop admins")
     owner = tg.user(9001)

@@ -93,9 +93,7 @@ async def test_a_payment_that_honours_a_cancelled_order_spends_its_credit_again(
     assert await credit.balance(USER) == 0
 
 
-async def test_refunding_a_partly_delivered_order_takes_its_missing_units_credit_back(
-    repo, credit
-):
+async def test_refunding_a_partly_delivered_order_takes_its_missing_units_credit_back(repo, credit):
     await order(repo, "a", stars=300, quantity=3)
     await deliver_partially(repo, "a", delivered=1)  # 200 of credit for the two missing
     await repo.transition("a", S.DELIVERED)

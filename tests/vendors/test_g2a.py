@@ -44,6 +44,7 @@ from vendors.g2a import (
     decode_key,
     open_vendor,
 )
+from vendors.settings import MissingCredentials
 from vendors.simulators.g2a import G2ASimulator, png_for_key
 
 HASH = "test-api-hash"
@@ -606,14 +607,23 @@ def test_settings_accept_the_old_secret_name(no_env):
 
 
 @pytest.mark.parametrize("scheme", ["hash", "sandbox", "production"])
-async def test_open_vendor_without_credentials_starts_the_simulator(no_env, scheme):
+async def test_open_vendor_in_the_sandbox_starts_the_simulator(no_env, scheme):
     no_env.setenv("G2A_AUTH_SCHEME", scheme)
     async with AsyncExitStack() as stack:
-        ctx = VendorContext(sandbox=False, timeout=2.0, rate_per_second=50.0, stack=stack)
+        ctx = VendorContext(sandbox=True, timeout=2.0, rate_per_second=50.0, stack=stack)
         vendor = await open_vendor(ctx)
         assert vendor.name == NAME == "g2a" and vendor.max_quantity == 1
         placed = await vendor.place_order(buy())
         assert placed.status is VendorOrderStatus.PROCESSING
+
+
+async def test_open_vendor_without_credentials_outside_the_sandbox_names_them(no_env):
+    no_env.setenv("G2A_API_KEY", KEY)  # the hash forgotten
+    async with AsyncExitStack() as stack:
+        ctx = VendorContext(sandbox=False, timeout=2.0, rate_per_second=50.0, stack=stack)
+        with pytest.raises(MissingCredentials) as refused:
+            await open_vendor(ctx)
+    assert refused.value.variables == ["G2A_API_HASH"]
 
 
 async def test_open_vendor_production_without_email_is_refused(no_env):

@@ -36,6 +36,7 @@ from vendors.kinguin_integration import (
     open_vendor,
     tag,
 )
+from vendors.settings import MissingCredentials
 from vendors.simulators.kinguin_integration import (
     SEED_JPEG,
     SEED_JPEG_BASE64,
@@ -520,9 +521,12 @@ async def test_seed_examples_search_skips_the_order_without_id(
 async def test_sandbox_starts_the_simulator(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KINGUIN_INTEGRATION_API_KEY", raising=False)
     async with AsyncExitStack() as stack:
-        ctx = VendorContext(sandbox=False, timeout=2.0, rate_per_second=50.0, stack=stack)
+        ctx = VendorContext(sandbox=True, timeout=2.0, rate_per_second=50.0, stack=stack)
         vendor = await open_vendor(ctx)
         assert (await vendor.get_offer("8")).price == 4.99
+        ctx = VendorContext(sandbox=False, timeout=2.0, rate_per_second=50.0, stack=stack)
+        with pytest.raises(MissingCredentials, match="KINGUIN_INTEGRATION_API_KEY"):
+            await open_vendor(ctx)  # outside the sandbox: never a simulator by accident
 
 
 def test_settings(monkeypatch: pytest.MonkeyPatch) -> None:
