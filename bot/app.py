@@ -155,6 +155,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         stuck_after=settings.order_stuck_alert_minutes * 60,
         webhook_poll=settings.webhook_poll_seconds,
         preorder_poll=settings.preorder_poll_seconds,
+        refund_test_purchases=settings.sandbox and not settings.telegram_test_environment,
     )
     checkout = Checkout(
         orders,
@@ -164,6 +165,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         invoice_ttl=settings.invoice_ttl_minutes * 60,
         users=users,
         flags=flags,
+        test_purchases=settings.sandbox,
     )
     watch = VendorWatch(vendors, notifier, settings.vendor_balance_alert_below, flags)
     # another replica's /offer edit reaches this one's snapshot within a round at the latest
@@ -187,6 +189,8 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     )
     if g2a is not None:
         worker.add_chore(Chore("g2a", g2a.chores))
+    if settings.sandbox and not settings.telegram_test_environment:
+        worker.add_chore(Chore("test-refunds", fulfillment.refund_test_purchases))
     credit = CreditRepo(db)
     dispatcher = ShopDispatcher(
         admin_chat_id=settings.admin_chat_id,

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOption
 from aiogram.utils.i18n import gettext as _
 
 from bot.catalog import Catalog
+from bot.config import Settings
 from bot.offers import Availability, LiveOffer, OfferService
 from bot.texts import stars
 from handlers import keyboards
@@ -42,6 +43,7 @@ async def start(
     state: FSMContext,
     catalog: Catalog,
     offers: OfferService,
+    settings: Settings,
 ) -> None:
     if await state.get_state() is not None:  # a purchase or support conversation left open
         await state.clear()  # (a customer's conversation data lives only while one is)
@@ -49,7 +51,7 @@ async def start(
     if argument.startswith(DEEP_LINK_PREFIX):
         offer = catalog.offer(argument.removeprefix(DEEP_LINK_PREFIX))
         if offer is not None:
-            card = offer_view(catalog, await offers.live(offer))
+            card = offer_view(catalog, await offers.live(offer), test_keys=settings.sandbox)
             await message.answer(
                 card.text, reply_markup=card.markup, link_preview_options=card.cover
             )
@@ -76,14 +78,18 @@ async def show_category(query: CallbackQuery, callback_data: CategoryCb, catalog
 
 
 async def show_offer(
-    query: CallbackQuery, callback_data: OfferCb, catalog: Catalog, offers: OfferService
+    query: CallbackQuery,
+    callback_data: OfferCb,
+    catalog: Catalog,
+    offers: OfferService,
+    settings: Settings,
 ) -> None:
     offer = catalog.offer(callback_data.sku)
     if offer is None:
         await query.answer(_("This offer is not sold any more."), show_alert=True)
         return
     live = await offers.live(offer, fresh=callback_data.refresh)
-    card = offer_view(catalog, live, callback_data.qty)
+    card = offer_view(catalog, live, callback_data.qty, test_keys=settings.sandbox)
     await edit_or_send(query, card.text, card.markup, card.cover)
 
 
@@ -96,7 +102,9 @@ class OfferCard:
     cover: LinkPreviewOptions
 
 
-def offer_view(catalog: Catalog, live: LiveOffer, qty: int = 1) -> OfferCard:
+def offer_view(
+    catalog: Catalog, live: LiveOffer, qty: int = 1, *, test_keys: bool = False
+) -> OfferCard:
     offer = live.offer
     availability = {
         Availability.AVAILABLE: _("✅ In stock"),
@@ -114,6 +122,8 @@ def offer_view(catalog: Catalog, live: LiveOffer, qty: int = 1) -> OfferCard:
         lines.append(
             _("🗓 Pre-order: released on {date}").format(date=live.vendor.release_date[:10])
         )
+    if test_keys:
+        lines.append(_("🧪 Sandbox: a simulated supplier sells this, and its keys are test keys."))
     can_buy = live.availability is Availability.AVAILABLE
     qty = min(max(qty, 1), live.max_units)  # a forged or stale quantity is clamped
     markup = keyboards.offer_card(catalog, offer, can_buy, qty, live.max_units)

@@ -117,6 +117,7 @@ class Order:
     delivered_units: int | None = None
     channel: str = "telegram"  # who sold it: TELEGRAM, or G2A (selling on G2A)
     external_ref: str | None = None  # the channel's own order id (G2A's orderId)
+    test_purchase: bool = False  # bought in the sandbox: a simulated vendor's test key
 
     @property
     def charged_stars(self) -> int:

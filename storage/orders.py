@@ -83,6 +83,7 @@ class OrderRepo:
         use_credit: bool = True,
         channel: str = TELEGRAM,
         external_ref: str | None = None,
+        test_purchase: bool = False,
     ) -> Order:
         """A new order awaiting its invoice's payment. With `use_credit`, the customer's
         shop credit pays as much as it can, in the same transaction; an order the credit
@@ -118,6 +119,7 @@ class OrderRepo:
                 "variant": variant,
                 "channel": channel,
                 "external_ref": external_ref,
+                "test_purchase": int(test_purchase),
                 "next_attempt_at": now if state is S.PAID else None,
                 "created_at": now,
                 "updated_at": now,
@@ -158,6 +160,15 @@ class OrderRepo:
         )
         exact = [row for row in rows if row["id"] == prefix]
         return [_order(row) for row in (exact or rows)]
+
+    async def delivered_test_purchases(self, limit: int = 100) -> list[str]:
+        """Sandbox purchases delivered to a Telegram customer and not refunded yet."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM orders WHERE state = ? AND test_purchase = 1 AND channel = ?"
+            " ORDER BY updated_at LIMIT ?",
+            (S.DELIVERED, TELEGRAM, limit),
+        )
+        return [row[0] for row in rows]
 
     async def wake(self, order_id: str) -> bool:
         """An admin's retry: an order a worker moves on its own is due now (lease kept)."""
@@ -618,6 +629,7 @@ def _order(row: Row) -> Order:
         "state": OrderState(row["state"]),
         "delivers_key": bool(row["delivers_key"]),
         "alerted": bool(row["alerted"]),
+        "test_purchase": bool(row["test_purchase"]),
         "customer_fields": json.loads(row["customer_fields"]),
     }
     return Order(**data)

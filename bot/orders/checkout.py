@@ -37,7 +37,9 @@ class Checkout:
         precheck_timeout: float = 7.0,
         users: UserRepo | None = None,
         flags: FlagRepo | None = None,
+        test_purchases: bool = False,  # the sandbox: orders are marked as test purchases
     ) -> None:
+        self._test_purchases = test_purchases
         self._users = users
         self._flags = flags
         self._orders = orders
@@ -87,6 +89,7 @@ class Checkout:
             quantity=quantity,
             key_type=offer.key_type,
             variant=offer.kinguin_offer_id,
+            test_purchase=self._test_purchases,
         )
 
     async def cancel(self, order_id: str, user_id: int) -> bool:

@@ -36,6 +36,7 @@ SOLD_OUT = "sold_out"
 REFUSED = "refused"
 CANCELLED = "cancelled"
 BY_SHOP = "shop"  # an admin refunded it
+TEST_PURCHASE = "test"  # the sandbox on Telegram's production environment gives it back
 
 
 class Notifier:
@@ -118,6 +119,8 @@ class Notifier:
                     quantity=order.quantity,
                     credit=stars(order.unit_stars * (order.quantity - order.delivered_units)),
                 )
+            if order.test_purchase:
+                header += "\n" + _("🧪 A test key from the sandbox's simulated supplier.")
             texts = [str(key.value) for key in keys if key.kind == "text"]
             images = [key.value for key in keys if isinstance(key.value, bytes)]
             if texts:
@@ -198,9 +201,15 @@ class Notifier:
                 why = _("The supplier cancelled order #{id} (<b>{title}</b>).")
             elif reason == BY_SHOP:
                 why = _("The shop has refunded order #{id} (<b>{title}</b>).")
+            elif reason == TEST_PURCHASE:
+                why = _(
+                    "Order #{id} (<b>{title}</b>) was a test purchase in the sandbox: trying"
+                    " the shop costs nothing."
+                )
             else:
                 why = _("The vendor could not complete order #{id} (<b>{title}</b>).")
-            lines = ["😔 " + why.format(id=short_id(order), title=title)]
+            icon = "🧪 " if reason == TEST_PURCHASE else "😔 "
+            lines = [icon + why.format(id=short_id(order), title=title)]
             if order.charged_stars:
                 lines.append(
                     _("We refunded {stars} to your Telegram balance.").format(

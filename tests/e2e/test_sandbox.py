@@ -5,8 +5,11 @@ from __future__ import annotations
 import signal
 import subprocess
 
+import pytest
+
+from storage import OrderState
 from tests.conftest import APP_DIR, TOKEN, BotProcess, free_port
-from tests.e2e.flows import paid_order, started, wait_text
+from tests.e2e.flows import paid_order, settled, started, wait_text
 
 
 async def test_a_purchase_in_sandbox_mode_with_only_a_token(tg, tmp_path):
@@ -27,7 +30,7 @@ async def test_a_purchase_in_sandbox_mode_with_only_a_token(tg, tmp_path):
         user = tg.user(3001)
         await paid_order(tg, user, "Gift cards", "Steam Wallet 5 USD")
         key_message = await wait_text(tg, user, "Your key", since=0)
-        assert "STM5-" in key_message
+        assert "STM5-" in key_message and "test key" in key_message
         # Kinguin's simulator pushes its order.status webhook to the bot's own HTTP server
         mark = tg.mark()
         await paid_order(tg, user, "PC games", "Elden Ring")
@@ -35,6 +38,7 @@ async def test_a_purchase_in_sandbox_mode_with_only_a_token(tg, tmp_path):
     finally:
         assert await bot_process.stop(signal.SIGTERM) == 0  # a clean shutdown on docker stop
     assert all(call.test_environment for call in tg.calls)
+    assert not tg.calls_of("refundStarPayment")  # test Stars: nothing to give back
     output = bot_process.output()
     assert "SANDBOX mode" in output and "Traceback" not in output
     assert "kinguin says completed; checking now" in output  # delivered by the webhook
@@ -117,3 +121,24 @@ async def test_the_sandbox_shows_a_g2a_sale_end_to_end(tg, tmp_path):
         assert await bot_process.stop(signal.SIGTERM) == 0
     output = bot_process.output()
     assert "Traceback" not in output
+
+
+class TestSandboxOnTheProductionEnvironment:
+    """Trying the shop with real Stars: the keys say they are test keys, and the Stars go
+    back once the test key is delivered."""
+
+    @pytest.fixture
+    def shop_env(self, shop_env):
+        return shop_env | {"SANDBOX": "1"}
+
+    async def test_a_test_purchase_is_labelled_and_refunded(self, tg, shop, orders):
+        user = tg.user(3101)
+        mark = await user.send("/start offer-steam-5")
+        assert "test keys" in await wait_text(tg, user, "Sandbox", since=mark)
+        order_id = await paid_order(tg, user, "Gift cards", "Steam Wallet 5 USD")
+        assert "test key" in await wait_text(tg, user, "Your key", since=mark)
+        assert "test purchase" in await wait_text(tg, user, "We refunded", since=mark)
+        order = await settled(orders, order_id, OrderState.REFUNDED)
+        assert order.test_purchase and tg.charges[order.telegram_charge_id].refunded
+        assert await orders.keys(order_id)  # the test key stays on record
+        assert len(tg.calls_of("refundStarPayment")) == 1
