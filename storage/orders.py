@@ -161,6 +161,20 @@ class OrderRepo:
         exact = [row for row in rows if row["id"] == prefix]
         return [_order(row) for row in (exact or rows)]
 
+    async def vendor_orders_of_others(
+        self, vendor: str, vendor_order_ids: Sequence[str], order_id: str
+    ) -> set[str]:
+        """Which of these vendor orders already belong to another order of ours."""
+        if not vendor_order_ids:
+            return set()
+        marks = ",".join("?" * len(vendor_order_ids))
+        rows = await self._db.fetchall(
+            f"SELECT vendor_order_id FROM orders WHERE vendor = ? AND id <> ?"
+            f" AND vendor_order_id IN ({marks})",
+            (vendor, order_id, *vendor_order_ids),
+        )
+        return {row[0] for row in rows}
+
     async def delivered_test_purchases(self, limit: int = 100) -> list[str]:
         """Sandbox purchases delivered to a Telegram customer and not refunded yet."""
         rows = await self._db.fetchall(

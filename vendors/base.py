@@ -13,7 +13,7 @@ which vendor spoke:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -106,6 +106,9 @@ class PlaceOrder:
     placed_at: float = 0.0  # when the first attempt started (unix seconds)
     # Persist a vendor order id before the next money-spending call (G2A: before paying).
     remember: Callable[[str], Awaitable[None]] | None = None
+    # Which of these vendor order ids belong to other orders of ours: a resumed search
+    # (a vendor without idempotency keys) never adopts one of those.
+    taken: Callable[[Sequence[str]], Awaitable[set[str]]] | None = None
 
 
 @dataclass(frozen=True)

@@ -230,6 +230,9 @@ class KinguinIntegrationVendor(Vendor):
                 break
         else:
             raise OrderUncertain(f"{NAME}: too many recent orders of {order.offer_id} to tell")
+        if order.taken is not None:  # another customer's order of the same product
+            others = await order.taken([str(o.orderId) for o in listed if o.orderId])
+            listed = [o for o in listed if str(o.orderId) not in others]
         mine, similar = _candidates(listed, order)
         chosen = mine or similar
         if len(chosen) > 1:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramNetworkError
@@ -111,6 +111,11 @@ class Fulfillment:
         async def remember(vendor_order_id: str) -> None:
             await self._orders.remember_vendor_order(order.id, vendor_order_id)
 
+        async def taken(vendor_order_ids: Sequence[str]) -> set[str]:
+            return await self._orders.vendor_orders_of_others(
+                order.vendor, vendor_order_ids, order.id
+            )
+
         request = PlaceOrder(
             reference=order.id,
             offer_id=order.vendor_offer_id,
@@ -124,6 +129,7 @@ class Fulfillment:
             vendor_order_id=order.vendor_order_id,
             placed_at=order.updated_at,
             remember=remember,
+            taken=taken,
         )
         try:
             placed = await self._vendor(order).place_order(request)

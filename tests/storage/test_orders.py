@@ -203,3 +203,15 @@ async def test_the_next_step_is_due_when_an_order_is_or_another_workers_lease_en
     [claimed] = await repo.claim_due("elsewhere", lease_seconds=30, limit=5)
     assert claimed.id == "now"  # ...and taken by another worker: due when its lease ends
     assert now + 25 < await repo.next_due_at() <= time.time() + 30
+
+
+async def test_vendor_orders_of_other_orders_are_told_apart(repo):
+    for order_id, vendor_order in (("a", "v1"), ("b", "v2")):
+        await new_order(repo, order_id)
+        await repo.record_payment(order_id, f"c-{order_id}")
+        await repo.transition(order_id, S.PLACING)
+        await repo.transition(order_id, S.PROCESSING, vendor_order_id=vendor_order)
+    vendor = (await repo.get("a")).vendor
+    assert await repo.vendor_orders_of_others(vendor, ["v1", "v2", "v3"], "a") == {"v2"}
+    assert await repo.vendor_orders_of_others("another-vendor", ["v1", "v2"], "a") == set()
+    assert await repo.vendor_orders_of_others(vendor, [], "a") == set()

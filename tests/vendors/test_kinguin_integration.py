@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -278,6 +278,25 @@ async def test_two_matching_orders_are_uncertain(
     with pytest.raises(OrderUncertain):
         await client.place_order(replace(ANNO, resumed=True, placed_at=START))
     assert sim.orders_created == 2
+
+
+async def test_orders_that_belong_to_our_other_orders_are_never_adopted(
+    sim: KinguinIntegrationSimulator, client: KinguinIntegrationVendor
+) -> None:
+    """Untagged (the API dropped our names) and alike: the ones other orders of ours
+    already hold are left out, and the one left is ours."""
+    first = await place_by_hand(sim, 5, 3.59)
+    ours = await place_by_hand(sim, 5, 3.59)
+    third = await place_by_hand(sim, 5, 3.59)
+    asked: list[list[str]] = []
+
+    async def taken(ids: Sequence[str]) -> set[str]:
+        asked.append(sorted(ids))
+        return {first, third}
+
+    adopted = await client.place_order(replace(ANNO, resumed=True, placed_at=START, taken=taken))
+    assert adopted.order_id == ours and sim.orders_created == 3
+    assert asked == [sorted([first, ours, third])]
 
 
 async def test_one_untagged_matching_order_is_adopted(
