@@ -27,7 +27,7 @@ from cryptography.fernet import Fernet
 from storage import Database, KeyCipher, OrderRepo, OrderState
 from tests.conftest import BotProcess, free_port
 from tests.e2e.flows import eventually, wait_text
-from tests.support.fake_telegram import FakeTelegram, FakeUser
+from tests.support.fake_telegram import FakeTelegram, FakeUser, SentMessage
 from tests.support.proxy import RoundRobinProxy
 from tests.support.services import REDIS_URL, postgres_database, redis_prefix
 
@@ -154,6 +154,12 @@ async def cluster(tg, sim, kinguin, g2a, integration, tmp_path) -> AsyncIterator
                     await process.stop(signal.SIGTERM)
 
 
+def put_up(tg: FakeTelegram, call: Any) -> SentMessage:
+    """The message a sendMessage or editMessageText call showed, as it is now."""
+    message_id = call.params.get("message_id") or call.result["message_id"]
+    return tg.messages[(call.params["chat_id"], message_id)]
+
+
 def _shows(user: FakeUser, wanted: Callable[[str], bool]) -> Callable[[Any], bool]:
     """A Bot API call that puts a message with a button `wanted` into the user's chat."""
 
@@ -170,12 +176,14 @@ async def buy(tg: FakeTelegram, user: FakeUser, category: str, title: str) -> st
     Each step waits for what it needs to see: an update a killed replica handled half is
     sent again by Telegram, so the same answer may come twice."""
     mark = await user.send("/start")
-    await tg.wait_for("sendMessage", where=_shows(user, lambda b: category in b), since=mark)
-    mark = await user.press(category)
-    await tg.wait_for("editMessageText", where=_shows(user, lambda b: b.startswith(title)))
-    await user.press(lambda button: button["text"].startswith(title))
-    await tg.wait_for("editMessageText", where=_shows(user, lambda b: b.startswith("🛒")))
-    mark = await user.press(lambda button: button["text"].startswith("🛒"))
+    menu = await tg.wait_for("sendMessage", where=_shows(user, lambda b: category in b), since=mark)
+    # buttons are pressed on the message that showed them: a retried /start (its replica
+    # killed before answering the webhook) may have put up a second menu since
+    mark = await user.press(category, message=put_up(tg, menu))
+    listed = await tg.wait_for("editMessageText", where=_shows(user, lambda b: b.startswith(title)))
+    await user.press(lambda button: button["text"].startswith(title), message=put_up(tg, listed))
+    card = await tg.wait_for("editMessageText", where=_shows(user, lambda b: b.startswith("🛒")))
+    mark = await user.press(lambda button: button["text"].startswith("🛒"), put_up(tg, card))
     if title.startswith("PUBG"):  # the player ID step: the next update may go elsewhere
         await wait_text(tg, user, "player ID", since=mark)
         mark = await user.send(str(5_000_000_000 + user.id))
