@@ -144,6 +144,8 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     )
     signals.on(Signal.CATALOG, lambda _: catalog_desk.reload())
     strays = StrayPaymentRepo(db)
+    # sandbox purchases paid with real Stars (Telegram's production environment) go back
+    refund_tests = settings.sandbox and not settings.telegram_test_environment
     fulfillment = Fulfillment(
         orders,
         Refunds(bot, orders, strays, notifier),
@@ -155,7 +157,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         stuck_after=settings.order_stuck_alert_minutes * 60,
         webhook_poll=settings.webhook_poll_seconds,
         preorder_poll=settings.preorder_poll_seconds,
-        refund_test_purchases=settings.sandbox and not settings.telegram_test_environment,
+        refund_test_purchases=refund_tests,
     )
     checkout = Checkout(
         orders,
@@ -189,7 +191,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
     )
     if g2a is not None:
         worker.add_chore(Chore("g2a", g2a.chores))
-    if settings.sandbox and not settings.telegram_test_environment:
+    if refund_tests:
         worker.add_chore(Chore("test-refunds", fulfillment.refund_test_purchases))
     credit = CreditRepo(db)
     dispatcher = ShopDispatcher(

@@ -34,6 +34,7 @@ class Outcome(StrEnum):
     AMBIGUOUS = "ambiguous"
     NOT_ALLOWED = "not_allowed"  # the order's state does not allow it
     OTHER_CHANNEL = "other_channel"  # delivered to a buyer on G2A: G2A settles disputes
+    NEEDS_REASON = "needs_reason"  # refunding a delivered order: the audit log says why
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,14 @@ class AdminDesk:
         return await self._orders.events(order_id)
 
     @staticmethod
-    def may_refund(order: Order) -> Outcome:
+    def may_refund(order: Order, reason: str = "") -> Outcome:
         """Whether a refund of `order` would go ahead (asked before offering one)."""
         if order.state not in REFUNDABLE:
             return Outcome.NOT_ALLOWED
         if order.state is S.DELIVERED and order.channel != TELEGRAM:
             return Outcome.OTHER_CHANNEL
+        if order.state is S.DELIVERED and not reason.strip():
+            return Outcome.NEEDS_REASON
         return Outcome.DONE
 
     @staticmethod
@@ -107,7 +110,8 @@ class AdminDesk:
     async def refund(self, order: Order, admin_id: int, reason: str = "") -> Outcome:
         """Hand the order to the worker's refund step (Stars back; credit back to credit).
         A delivered order keeps its key on record; the audit log says who and why."""
-        allowed = self.may_refund(order)
+        reason = reason.strip()
+        allowed = self.may_refund(order, reason)
         if allowed is not Outcome.DONE:
             return allowed
         why = f": {reason}" if reason else ""

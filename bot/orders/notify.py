@@ -25,7 +25,7 @@ from bot.admin.topics import ALERTS, ORDERS, GroupTopics
 from bot.i18n import pick_locale
 from bot.texts import field_label, short_id, stars
 from storage.alerts import AlertRepo
-from storage.models import TELEGRAM, Key, Order, OrderState
+from storage.models import TELEGRAM, Key, Order, OrderState, undelivered_credit
 from storage.users import UserRepo
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,9 @@ class Notifier:
                 ).format(
                     delivered=order.delivered_units,
                     quantity=order.quantity,
-                    credit=stars(order.unit_stars * (order.quantity - order.delivered_units)),
+                    credit=stars(
+                        undelivered_credit(order.price_stars, order.quantity, order.delivered_units)
+                    ),
                 )
             if order.test_purchase:
                 header += "\n" + _("🧪 A test key from the sandbox's simulated supplier.")

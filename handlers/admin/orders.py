@@ -138,23 +138,16 @@ async def refund_command(
     reference, _space, reason = (command.args or "").strip().partition(" ")
     usage = _("Usage: /refund <order id> [reason]")
     order = await find_order(message, reference, desk, usage)
-    if order is None:
-        return
-    if order.state is OrderState.DELIVERED and not reason.strip():
-        await message.reply(
-            _("Order {id} was delivered: say why it is refunded, /refund {id} <reason>.").format(
-                id=short_id(order)
-            )
-        )
-        return
-    await state.update_data(refund=(order.id, reason.strip()))
-    await _ask(message, "refund", order, desk, reason.strip())
+    if order is not None:
+        await _ask(message, "refund", order, desk, state, reason.strip())
 
 
-async def retry_command(message: Message, command: CommandObject, desk: AdminDesk) -> None:
+async def retry_command(
+    message: Message, command: CommandObject, desk: AdminDesk, state: FSMContext
+) -> None:
     order = await find_order(message, command, desk, _("Usage: /retry <order id>"))
     if order is not None:
-        await _ask(message, "retry", order, desk)
+        await _ask(message, "retry", order, desk, state)
 
 
 async def ask_button(
@@ -169,9 +162,7 @@ async def ask_button(
     order = await desk.find(callback_data.ref)
     await query.answer()
     if isinstance(order, Order) and isinstance(query.message, Message):
-        if action == "refund":
-            await state.update_data(refund=(order.id, ""))
-        await _ask(query.message, action, order, desk)
+        await _ask(query.message, action, order, desk, state)
 
 
 async def _ask(
@@ -179,13 +170,17 @@ async def _ask(
     action: Literal["refund", "retry"],
     order: Order,
     desk: AdminDesk,
+    state: FSMContext,
     reason: str = "",
 ) -> None:
-    """The confirmation, only for what would then go ahead: otherwise why not, at once."""
-    allowed = desk.may_refund(order) if action == "refund" else desk.may_retry(order)
+    """The confirmation, only for what would then go ahead: otherwise why not, at once.
+    A refund's reason waits in the admin's conversation data for their Confirm."""
+    allowed = desk.may_refund(order, reason) if action == "refund" else desk.may_retry(order)
     if allowed is not Outcome.DONE:
         await message.answer(_refusal(allowed, order))
         return
+    if action == "refund":
+        await state.update_data(refund=(order.id, reason))
     if action == "refund" and order.channel != TELEGRAM:
         text = _(
             "Close order {id} ({title}), sold on {channel}? Cancel their order there first:"
@@ -223,6 +218,10 @@ async def _ask(
 
 
 def _refusal(outcome: Outcome, order: Order) -> str:
+    if outcome is Outcome.NEEDS_REASON:
+        return _("Order {id} was delivered: say why it is refunded, /refund {id} <reason>.").format(
+            id=short_id(order)
+        )
     if outcome is Outcome.OTHER_CHANNEL:
         return _(
             "Order {id} was delivered to a buyer on {channel}: {channel} settles disputes"

@@ -101,6 +101,12 @@ async def test_owner_refunds_a_delivered_order_and_the_key_stays_on_record(
     assert not admins.last_message().buttons()
     mark = await owner.send(f"/refund {order_id}", chat=admins)
     assert "say why" in await reply_in(tg, admins, mark)
+    mark = await owner.send(f"/order {order_id}", chat=admins)  # its card's button: the same
+    await reply_in(tg, admins, mark, order_id)
+    mark = await owner.press("↩ Refund", chat=admins)
+    assert "say why" in await reply_in(tg, admins, mark)
+    [asked] = tg.calls_of("sendMessage", ADMIN_CHAT)[-1:]
+    assert "say why" in asked.params["text"] and "reply_markup" not in asked.params  # no Confirm
     mark = await owner.send(f"/refund {order_id} the key does not work", chat=admins)
     question = await reply_in(tg, admins, mark, "Refund order")
     assert "delivered" in question and "the key does not work" in question

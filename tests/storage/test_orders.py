@@ -10,6 +10,8 @@ from cryptography.fernet import Fernet
 
 import storage
 from storage import Database, Key, KeyCipher, OrderRepo, OrderState, TransitionError
+from storage.models import WORKER_STATES
+from storage.orders import _DUE_ON_US
 from tests.support.factories import offer
 
 MIGRATIONS = Path(storage.__file__).parent / "migrations"
@@ -120,9 +122,9 @@ async def test_steps_that_wait_on_us_go_before_a_backlog_of_polls(repo, db):
     assert [o.id for o in first] == ["fresh", "poll0"]
     rest = await repo.claim_due("w", lease_seconds=60, limit=10)
     assert sorted(o.id for o in rest) == ["poll1", "poll2", "poll3", "poll4"]
+    # spelled as migration 0015's partial index spells it: kept in step with the states
+    assert set(_DUE_ON_US.split("'")[1::2]) == set(WORKER_STATES) - {S.PROCESSING}
     if db.kind == "sqlite":  # found through the partial index, not by walking the polls
-        from storage.orders import _DUE_ON_US
-
         plan = await db.fetchall(
             f"EXPLAIN QUERY PLAN SELECT id FROM orders WHERE {_DUE_ON_US}"
             " AND next_attempt_at <= 1 ORDER BY next_attempt_at"
