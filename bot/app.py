@@ -50,6 +50,7 @@ from handlers.support import write_more
 from storage import (
     AdminLog,
     AlertRepo,
+    CreateSlotRepo,
     CreditRepo,
     Database,
     FlagRepo,
@@ -151,6 +152,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         Refunds(bot, orders, strays, notifier),
         vendors,
         notifier,
+        CreateSlotRepo(db),
         poll_min=settings.poll_min_seconds,
         poll_max=settings.poll_max_seconds,
         poll_slow_max=settings.poll_slow_max_seconds,

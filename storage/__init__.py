@@ -2,6 +2,7 @@
 
 from storage.admin_log import AdminAction, AdminLog
 from storage.alerts import Alert, AlertRepo
+from storage.create_slots import CreateSlotRepo
 from storage.credit import CreditEntry, CreditRepo
 from storage.db import Database
 from storage.flags import FlagRepo
@@ -20,6 +21,7 @@ __all__ = [
     "AdminLog",
     "Alert",
     "AlertRepo",
+    "CreateSlotRepo",
     "CreditEntry",
     "CreditRepo",
     "Database",

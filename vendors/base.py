@@ -159,6 +159,9 @@ class Vendor:
     name: ClassVar[str]
     max_quantity: ClassVar[int] = 1  # units one order may hold
     pushes_updates: bool = False  # True: order webhooks arrive, polling is only a safety net
+    # False: a repeated create buys again (no idempotency key). The workers then run one
+    # create per product at a time whose outcome is unknown, so a resumed search can tell.
+    idempotent_creates: ClassVar[bool] = True
     health: VendorHealth
 
     async def get_offer(self, offer_id: str) -> VendorOffer:

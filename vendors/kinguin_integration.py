@@ -5,9 +5,12 @@ its keys are issued by ``POST /v1/order/dispatch`` and read with
 ``GET /v1/order/dispatch/keys?dispatchId=N`` (text, or a base64 image). Authentication is
 the ``api-ecommerce-auth`` header.
 
-This API has **no idempotency key**: repeating ``POST /v1/order`` buys again. So a resumed
-order (an earlier attempt's answer may have been lost) first searches ``GET /v1/order``
-for the product's orders since the first attempt (minus a minute of clock skew) and
+This API has **no idempotency key**: repeating ``POST /v1/order`` buys again. So the
+workers never have two creates of one product in flight whose outcome is unknown
+(`idempotent_creates = False`, storage/create_slots.py), and a resumed order (an earlier
+attempt's answer may have been lost) first searches ``GET /v1/order`` for the product's
+orders since the first attempt (minus a minute of clock skew), leaves out those another
+order of ours holds, and
 
 * adopts the one order that looks like ours (same product and quantity, a unit price not
   above ours; an ``error`` order is listed without ``orderId`` and cannot be ours);
@@ -148,6 +151,7 @@ async def open_vendor(ctx: VendorContext) -> KinguinIntegrationVendor:
 class KinguinIntegrationVendor(Vendor):
     name = NAME
     max_quantity = MAX_QTY
+    idempotent_creates = False
 
     def __init__(
         self,

@@ -28,6 +28,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot.orders.notify import CANCELLED, REFUSED, SOLD_OUT, TEST_PURCHASE, Notifier
 from bot.orders.refunds import Refunds
 from bot.texts import lazy_format, lazy_state_label, short_id
+from storage.create_slots import CreateSlotRepo
 from storage.models import TELEGRAM, Key, Order, OrderState
 from storage.orders import OrderRepo, TransitionError
 from storage.payments import StrayPayment
@@ -49,6 +50,7 @@ from vendors.base import (
 log = logging.getLogger(__name__)
 S = OrderState
 POLL_SHARE_OF_WAIT = 0.1
+SLOT_WAIT = 0.5  # seconds between looks at a product's create slot (see _may_create)
 
 
 class Fulfillment:
@@ -60,6 +62,7 @@ class Fulfillment:
         refunds: Refunds,
         vendors: Mapping[str, Vendor],
         notifier: Notifier,
+        slots: CreateSlotRepo,
         *,
         poll_min: float,
         poll_max: float,
@@ -74,6 +77,7 @@ class Fulfillment:
         self._refunds = refunds
         self._vendors = vendors
         self._notifier = notifier
+        self._slots = slots
         self._poll_min = poll_min
         self._poll_max = poll_max
         self._poll_slow_max = poll_slow_max
@@ -93,6 +97,8 @@ class Fulfillment:
 
     async def step(self, order: Order) -> None:
         if order.state is S.PAID:
+            if not await self._may_create(order):
+                return
             order = await self._orders.transition(order.id, S.PLACING, keep_lease=True)
             await self._place(order, resumed=False)
         elif order.state is S.PLACING:
@@ -106,6 +112,20 @@ class Fulfillment:
 
     async def refund_stray(self, payment: StrayPayment) -> None:
         await self._refunds.refund_stray(payment, self._backoff(payment.attempts))
+
+    async def _may_create(self, order: Order) -> bool:
+        """At a vendor whose repeated create buys again, wait while another order's create
+        of the same product has an unknown outcome: a lost answer must leave one candidate
+        for the resumed search, never several it cannot tell apart."""
+        vendor = self._vendor(order)
+        if vendor.idempotent_creates:
+            return True
+        holder = await self._slots.take(vendor.name, order.vendor_offer_id, order.id)
+        if holder is None:
+            return True
+        note = f"waits until the outcome of order {holder}'s create at {vendor.name} is known"
+        await self._retry(order, note, due_in=SLOT_WAIT)
+        return False
 
     async def _place(self, order: Order, *, resumed: bool) -> None:
         async def remember(vendor_order_id: str) -> None:

@@ -261,6 +261,26 @@ async def test_integration_api_text_and_image_keys(tg, integration, shop, orders
     assert integration.orders_created == 2
 
 
+async def test_integration_api_same_product_bought_at_once_with_lost_answers(
+    tg, integration, shop, orders
+):
+    """The API has no idempotency key and here does not echo our line names: only the
+    search tells whose order is whose. Creates of one product run one at a time while an
+    outcome is unknown, so each lost answer leaves exactly one candidate to adopt."""
+    integration.keeps_line_names = False
+    users = [tg.user(2101 + n) for n in range(4)]
+    invoices = [await invoice_for(tg, user, "Classic games", "Anno 1602") for user in users]
+    integration.fail_next("/v1/order", "500", times=3, after_commit=True, method="POST")
+    paid = await asyncio.gather(*(u.pay(i) for u, i in zip(users, invoices, strict=True)))
+    assert all(answer.params["ok"] for answer in paid)
+    order_ids = [invoice.invoice.payload for invoice in invoices]
+    done = [await settled(orders, order_id, OrderState.DELIVERED) for order_id in order_ids]
+    assert integration.orders_created == 4  # nothing bought twice, nobody refunded
+    assert len({order.vendor_order_id for order in done}) == 4
+    for user, order in zip(users, done, strict=True):
+        await wait_text(tg, user, integration.orders[order.vendor_order_id].keys[0])
+
+
 async def test_integration_api_out_of_stock_refunds(tg, integration, shop, orders):
     user = tg.user(2010)
     mark = tg.mark()

@@ -17,6 +17,7 @@ import storage.transfer as transfer
 from storage import (
     AdminLog,
     AlertRepo,
+    CreateSlotRepo,
     CreditRepo,
     Database,
     FlagRepo,
@@ -117,6 +118,7 @@ async def fill(db: Database, cipher: KeyCipher) -> None:
     await repo.transition("partial", S.FULFILLED, keys=KEYS[:1], delivered_units=1)
     await order("with-credit", 7, 250)  # 200 from credit, 50 by the charge
     await repo.record_payment("with-credit", "charge-3")
+    assert await CreateSlotRepo(db).take("kinguin-integration", "18", "with-credit") is None
     await order("awaiting", 9, 100)
     await order("cancelled", 9, 120)
     await repo.transition("cancelled", S.CANCELLED, note="invoice expired")
@@ -251,8 +253,8 @@ async def test_a_target_holding_a_shop_is_refused(shop, capsys):
             capsys.readouterr()
             assert await run("--from", str(shop), url) == 2
             [line] = capsys.readouterr().out.splitlines()
-            assert "already holds a shop (rows in admin_actions, admin_alerts," in line
-            assert "and 14 more)" in line
+            assert "already holds a shop (rows in admin_actions, admin_alerts, create_slots" in line
+            assert "and 15 more)" in line
             assert await contents(postgres) == copied
 
             others = [table for table in await tables(postgres) if table != "job_leases"]

@@ -34,7 +34,7 @@ Interpretations of the seed (it leaves these open):
 * Keys: ``text/plain`` serials look like Steam keys; ``image/*`` serials are base64 images
   (a tiny PNG or GIF built here, or the seed's own JPEG) carrying a distinct code, so every
   key is distinct. ``name`` is the order line's name (the request's ``name``, else the
-  catalogue name).
+  catalogue name; with ``keeps_line_names = False`` always the catalogue name).
 * ``GET /v1/order`` (search): the "Get orders" example lists an ``error`` order without
   ``orderId`` and with an extra ``product_id`` per line, and the Order Object table marks
   ``orderId`` optional; the search answers exactly that shape (``error`` orders without

@@ -66,6 +66,9 @@ class KinguinIntegrationSimulator(SimulatorServer):
         self._issued_codes: set[str] = set()
         self._next_order_id = FIRST_ORDER_ID
         self._next_dispatch_id = FIRST_DISPATCH_ID
+        # False: order lines get the catalogue name whatever the request's `name` said (the
+        # seed leaves open whether the API keeps it), so only the search tells orders apart
+        self.keeps_line_names = True
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/v1/order/dispatch/keys", self.endpoint(self._keys))
@@ -157,7 +160,7 @@ class KinguinIntegrationSimulator(SimulatorServer):
                     kinguin_id=product.kinguin_id,
                     product_id=product.product_id,
                     qty=item.qty,
-                    name=item.name or product.name,
+                    name=(item.name if self.keeps_line_names else None) or product.name,
                     price=round(item.price if too_cheap else product.price, 2),
                     requested_price=item.price,
                 )
