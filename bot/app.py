@@ -160,6 +160,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
         webhook_poll=settings.webhook_poll_seconds,
         preorder_poll=settings.preorder_poll_seconds,
         refund_test_purchases=refund_tests,
+        key_lost_refund=settings.key_lost_refund_hours * 3600,
     )
     checkout = Checkout(
         orders,

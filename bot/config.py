@@ -153,6 +153,8 @@ class Settings(CatalogSettings):
     webhook_poll_seconds: float = Field(default=30.0, gt=0)
     preorder_poll_seconds: float = Field(default=3600.0, gt=0)
     order_stuck_alert_minutes: float = Field(default=60.0, gt=0)
+    # a key the vendor handed out but we never stored: refunded if not recovered by then
+    key_lost_refund_hours: float = Field(default=24.0, gt=0)
     invoice_ttl_minutes: float = Field(default=60.0, gt=0)
 
     @field_validator("database_url")

@@ -23,6 +23,7 @@ _STATE_LABELS = {
     OrderState.REFUNDING: __("↩ refund in progress"),
     OrderState.REFUNDED: __("↩ refunded"),
     OrderState.FAILED: __("⚠ needs attention: our team is on it"),
+    OrderState.KEY_LOST: __("⏳ delayed: our team is recovering the key"),
 }
 
 

@@ -64,6 +64,9 @@ class OrderState(StrEnum):
     REFUNDING = "refunding"
     REFUNDED = "refunded"
     FAILED = "failed"  # needs a human: e.g. the refund itself was refused
+    # the vendor handed the key out once and we never stored it (G2A): an owner enters the
+    # key recovered from the vendor, or the order is refunded when its wait runs out
+    KEY_LOST = "key_lost"
 
 
 S = OrderState
@@ -71,17 +74,18 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.AWAITING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
     S.CANCELLED: frozenset({S.PAID}),  # a payment that raced a cancel is still honoured
     S.PAID: frozenset({S.PLACING, S.REFUNDING}),
-    # FAILED from these: a key the vendor handed out once was lost in transit (G2A)
-    S.PLACING: frozenset({S.PROCESSING, S.FULFILLED, S.REFUNDING, S.FAILED}),
-    S.PROCESSING: frozenset({S.FULFILLED, S.REFUNDING, S.FAILED}),
+    # FAILED from these: a sale on another channel that its buyer is refunded for there
+    S.PLACING: frozenset({S.PROCESSING, S.FULFILLED, S.REFUNDING, S.FAILED, S.KEY_LOST}),
+    S.PROCESSING: frozenset({S.FULFILLED, S.REFUNDING, S.FAILED, S.KEY_LOST}),
     S.FULFILLED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset({S.REFUNDING}),  # an owner settles a dispute; the key stays on record
     S.REFUNDING: frozenset({S.REFUNDED, S.FAILED}),
     S.REFUNDED: frozenset(),
     S.FAILED: frozenset({S.REFUNDING}),
+    S.KEY_LOST: frozenset({S.FULFILLED, S.REFUNDING, S.FAILED}),  # recovered, or given up
 }
-# States a background worker moves forward on its own.
-WORKER_STATES = (S.PAID, S.PLACING, S.PROCESSING, S.FULFILLED, S.REFUNDING)
+# States a background worker moves forward on its own (a lost key: when its wait runs out).
+WORKER_STATES = (S.PAID, S.PLACING, S.PROCESSING, S.FULFILLED, S.REFUNDING, S.KEY_LOST)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class TransitionError(Exception):
 # (migration 0015) spells it: both databases use a partial index only for a query that
 # repeats its condition.
 _DUE_ON_US = "state IN ('paid', 'placing', 'fulfilled', 'refunding')"
-_DUE_AT_VENDOR = "state = 'processing'"
+_DUE_AT_VENDOR = "state IN ('processing', 'key_lost')"
 
 
 class OrderRepo:

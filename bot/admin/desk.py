@@ -25,7 +25,7 @@ from vendors.base import Vendor
 S = OrderState
 # An owner may refund an order the shop has been paid for: not delivered yet, or delivered
 # and disputed (a key that does not work: Telegram expects Stars sellers to settle those).
-REFUNDABLE = frozenset({S.PAID, S.PLACING, S.PROCESSING, S.FAILED, S.DELIVERED})
+REFUNDABLE = frozenset({S.PAID, S.PLACING, S.PROCESSING, S.FAILED, S.KEY_LOST, S.DELIVERED})
 
 
 class Outcome(StrEnum):
@@ -35,6 +35,7 @@ class Outcome(StrEnum):
     NOT_ALLOWED = "not_allowed"  # the order's state does not allow it
     OTHER_CHANNEL = "other_channel"  # delivered to a buyer on G2A: G2A settles disputes
     NEEDS_REASON = "needs_reason"  # refunding a delivered order: the audit log says why
+    WRONG_COUNT = "wrong_count"  # recovered keys: one per unit of the order
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ class AdminDesk:
         """Whether a retry of `order` would do anything (asked before offering one)."""
         if order.state is S.FAILED:
             return Outcome.DONE if _refund_failed(order) else Outcome.NOT_ALLOWED
+        if order.state is S.KEY_LOST:  # nothing to retry: enter the recovered key, or refund
+            return Outcome.NOT_ALLOWED
         return Outcome.DONE if order.state in WORKER_STATES else Outcome.NOT_ALLOWED
 
     async def refund(self, order: Order, admin_id: int, reason: str = "") -> Outcome:
@@ -143,6 +146,32 @@ class AdminDesk:
         elif not await self._orders.wake(order.id):
             return Outcome.NOT_ALLOWED
         await self._audit.record(admin_id, "retry", order.id)
+        self._signals.wake_workers()
+        return Outcome.DONE
+
+    @staticmethod
+    def may_recover_key(order: Order, keys: int | None = None) -> Outcome:
+        """Whether `keys` recovered keys (None: any number, asked before the dialog) would
+        complete `order`: only a key lost in transit, and one key per unit."""
+        if order.state is not S.KEY_LOST:
+            return Outcome.NOT_ALLOWED
+        if keys is not None and keys != order.quantity:
+            return Outcome.WRONG_COUNT
+        return Outcome.DONE
+
+    async def recover_key(self, order: Order, keys: list[Key], admin_id: int) -> Outcome:
+        """Keys an owner recovered from the vendor: stored encrypted with `fulfilled`, then
+        the workers deliver them like any key. The audit log says who (never the key)."""
+        allowed = self.may_recover_key(order, len(keys))
+        if allowed is not Outcome.DONE:
+            return allowed
+        try:
+            await self._orders.transition(
+                order.id, S.FULFILLED, keys=keys, note=f"admin {admin_id}: recovered key"
+            )
+        except TransitionError:
+            return Outcome.NOT_ALLOWED
+        await self._audit.record(admin_id, "recover_key", order.id, f"{len(keys)} key(s)")
         self._signals.wake_workers()
         return Outcome.DONE
 

@@ -24,8 +24,10 @@ from typing import Any
 
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramNetworkError
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import lazy_ngettext as ngettext
+from babel.support import LazyProxy
 
-from bot.orders.notify import CANCELLED, REFUSED, SOLD_OUT, TEST_PURCHASE, Notifier
+from bot.orders.notify import CANCELLED, KEY_LOST, REFUSED, SOLD_OUT, TEST_PURCHASE, Notifier
 from bot.orders.refunds import Refunds
 from bot.texts import lazy_format, lazy_state_label, short_id
 from storage.create_slots import CreateSlotRepo
@@ -71,7 +73,9 @@ class Fulfillment:
         webhook_poll: float = 30.0,
         preorder_poll: float = 3600.0,
         refund_test_purchases: bool = False,  # the sandbox, paid with real Stars
+        key_lost_refund: float = 24 * 3600.0,  # seconds a lost key may be recovered in
     ) -> None:
+        self._key_lost_refund = key_lost_refund
         self._refund_test_purchases = refund_test_purchases
         self._orders = orders
         self._refunds = refunds
@@ -109,6 +113,8 @@ class Fulfillment:
             await self._deliver(order)
         elif order.state is S.REFUNDING:
             await self._refunds.refund_order(order)
+        elif order.state is S.KEY_LOST:
+            await self._key_not_recovered(order)
 
     async def refund_stray(self, payment: StrayPayment) -> None:
         await self._refunds.refund_stray(payment, self._backoff(payment.attempts))
@@ -252,26 +258,62 @@ class Fulfillment:
         await self._deliver(order)
 
     async def _key_lost(self, order: Order, vendor_order: VendorOrder, exc: KeyLost) -> None:
-        """The vendor handed the key out once and we never stored it: a human decides.
-        Told before it is recorded: a crash in between repeats the alert, never loses it."""
+        """The vendor handed the key out once and we never stored it: an owner recovers it
+        from the vendor and enters it, or the order is refunded when the wait runs out.
+        Told before it is recorded: a crash in between repeats the notices, never loses them."""
+        hours = self._key_lost_hours()
         await self._alert(
             order,
-            __(
+            ngettext(
                 "Order {id}: the {vendor} key of vendor order {vendor_order} was downloaded"
                 " once but never reached our database (lost in transit). Nothing was bought"
-                " again; the customer waits. Recover the key from the vendor or refund."
+                " again. Recover the key from the vendor and enter it on the order's card"
+                " (/order {id}); otherwise {outcome} in {hours} hour.",
+                "Order {id}: the {vendor} key of vendor order {vendor_order} was downloaded"
+                " once but never reached our database (lost in transit). Nothing was bought"
+                " again. Recover the key from the vendor and enter it on the order's card"
+                " (/order {id}); otherwise {outcome} in {hours} hours.",
+                hours,
             ),
             vendor_order=vendor_order.order_id,
+            hours=hours,
+            outcome=self._giving_up(order),
         )
         with contextlib.suppress(TelegramForbiddenError):
-            await self._notifier.delayed(order)
+            await self._notifier.key_delayed(order, hours)
         await self._orders.transition(
             order.id,
-            S.FAILED,
+            S.KEY_LOST,
+            due_in=self._key_lost_refund,
             vendor_order_id=vendor_order.order_id,
             failure_reason=f"key lost: {exc.code or exc}",
             note="key lost in transit",
         )
+
+    async def _key_not_recovered(self, order: Order) -> None:
+        """Nobody entered the lost key in time (an early wake-up just waits on)."""
+        left = order.updated_at + self._key_lost_refund - time.time()
+        if left > 0:
+            await self._orders.reschedule(order.id, due_in=left, note=order.failure_reason)
+            return
+        await self._alert(
+            order,
+            __("Order {id}: nobody entered the lost {vendor} key in time: {outcome}."),
+            outcome=self._giving_up(order),
+        )
+        await self._start_refund(order, f"{KEY_LOST}: not recovered")
+
+    def _giving_up(self, order: Order) -> LazyProxy:
+        if order.channel == TELEGRAM:
+            return __("the customer is refunded")
+        return lazy_format(
+            __("the order closes; cancel the {channel} buyer's order {ref} there"),
+            channel=order.channel.upper(),
+            ref=order.external_ref,
+        )
+
+    def _key_lost_hours(self) -> int:
+        return max(1, round(self._key_lost_refund / 3600))
 
     async def _wait_for_vendor(self, order: Order, vendor_order: VendorOrder) -> None:
         release = vendor_order.release_date

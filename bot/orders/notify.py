@@ -15,7 +15,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
 )
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.media_group import MediaGroupBuilder
@@ -37,6 +37,7 @@ REFUSED = "refused"
 CANCELLED = "cancelled"
 BY_SHOP = "shop"  # an admin refunded it
 TEST_PURCHASE = "test"  # the sandbox on Telegram's production environment gives it back
+KEY_LOST = "key_lost"  # the key was lost in transit and nobody recovered it in time
 
 
 class Notifier:
@@ -203,6 +204,11 @@ class Notifier:
                 why = _("The supplier cancelled order #{id} (<b>{title}</b>).")
             elif reason == BY_SHOP:
                 why = _("The shop has refunded order #{id} (<b>{title}</b>).")
+            elif reason == KEY_LOST:
+                why = _(
+                    "The key of order #{id} (<b>{title}</b>) could not be recovered from the"
+                    " supplier in time."
+                )
             elif reason == TEST_PURCHASE:
                 why = _(
                     "Order #{id} (<b>{title}</b>) was a test purchase in the sandbox: trying"
@@ -246,16 +252,22 @@ class Notifier:
                 ),
             )
 
-    async def delayed(self, order: Order) -> None:
+    async def key_delayed(self, order: Order, hours: int) -> None:
+        """The key was lost on its way from the vendor: when the refund comes otherwise."""
         if order.channel != TELEGRAM:
             return
         async with self.speaking_to(order.user_id):
             await self._bot.send_message(
                 order.chat_id,
-                _(
-                    "⏳ Order #{id} (<b>{title}</b>) is delayed: our team is sorting it out"
-                    " with the supplier and will get back to you."
-                ).format(id=short_id(order), title=html.escape(order.title)),
+                ngettext(
+                    "⏳ Order #{id} (<b>{title}</b>) is delayed: your key went missing on its"
+                    " way from the supplier and our team is recovering it. If it is not here"
+                    " within {hours} hour, your Stars come back automatically.",
+                    "⏳ Order #{id} (<b>{title}</b>) is delayed: your key went missing on its"
+                    " way from the supplier and our team is recovering it. If it is not here"
+                    " within {hours} hours, your Stars come back automatically.",
+                    hours,
+                ).format(id=short_id(order), title=html.escape(order.title), hours=hours),
             )
 
     async def stray_refunded(self, user_id: int) -> None:

@@ -43,6 +43,7 @@ from handlers.admin.orders import (
     refund_command,
     retry_command,
 )
+from handlers.admin.recovery import RecoverKey, recover_pressed, recovered_key
 from handlers.admin.reports import (
     AdminOrdersCb,
     export_command,
@@ -51,6 +52,7 @@ from handlers.admin.reports import (
     stats_command,
 )
 from handlers.admin.support import ToCustomer, answer_customer
+from handlers.filters import InState, Is
 
 __all__ = ["AdminCb", "alert_buttons", "router"]
 
@@ -85,6 +87,8 @@ def router() -> Router:
     r.callback_query.register(key_button, AdminCb.filter(F.action == "key"))
     r.callback_query.register(open_button, AdminCb.filter(F.action == "open"))
     r.callback_query.register(credit_button, AdminCb.filter(F.action == "credit"))
+    r.callback_query.register(recover_pressed, AdminCb.filter(F.action == "recover"))
     r.callback_query.register(confirm_button, AdminCb.filter())
+    r.message.register(recovered_key, Is(~F.text.startswith("/")), InState(RecoverKey.entering))
     r.message.register(answer_customer, ToCustomer())  # last: any other message in a topic
     return r

@@ -17,12 +17,21 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.admin.access import AdminAccess
+from bot.admin.access import AdminAccess, Role
 from bot.admin.desk import AdminDesk, Outcome
 from storage.models import Order
 
 Action = Literal[
-    "refund", "retry", "key", "credit", "ask_refund", "ask_retry", "cancel", "open", "broadcast"
+    "refund",
+    "retry",
+    "key",
+    "credit",
+    "ask_refund",
+    "ask_retry",
+    "cancel",
+    "open",
+    "broadcast",
+    "recover",
 ]
 
 
@@ -44,6 +53,21 @@ class AdminOnly(Filter):
             return False
         role = await access.role(chat.id, event_from_user.id)
         return {"role": role} if role is not None else False
+
+
+async def owners_order(
+    query: CallbackQuery, callback_data: AdminCb, desk: AdminDesk, role: Role, refusal: str
+) -> tuple[Order, Message] | None:
+    """The order an owner-only button names and the message the button sits on; None
+    after telling a non-owner `refusal`, or that the order is gone."""
+    if role is not Role.OWNER:
+        await query.answer(refusal, show_alert=True)
+        return None
+    order = await desk.find(callback_data.ref)
+    if not isinstance(order, Order) or not isinstance(query.message, Message):
+        await query.answer(_("Order not found."), show_alert=True)
+        return None
+    return order, query.message
 
 
 def cancel_button() -> InlineKeyboardButton:

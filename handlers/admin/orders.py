@@ -22,7 +22,8 @@ from bot.catalog.pricing import margin
 from bot.config import CatalogSettings
 from bot.orders.notify import Notifier
 from bot.texts import short_id, stars, state_label
-from handlers.admin.common import AdminCb, cancel_button, find_order
+from handlers.admin.common import AdminCb, cancel_button, find_order, owners_order
+from handlers.admin.recovery import recover_button
 from storage.models import TELEGRAM, Order, OrderState
 
 # ---------------------------------------------------------------- /order
@@ -84,6 +85,8 @@ def _order_buttons(order: Order) -> InlineKeyboardMarkup:
                 text=_("🔑 Show key"), callback_data=AdminCb(action="key", ref=order.id).pack()
             )
         )
+    if order.state is OrderState.KEY_LOST:
+        row.append(recover_button(order))
     return InlineKeyboardMarkup(inline_keyboard=[row + _order_buttons_row(order.id)])
 
 
@@ -260,7 +263,8 @@ async def confirm_button(
         await query.message.edit_text(done.format(id=short_id(order), admin=admin))
 
 
-async def cancel_pressed(query: CallbackQuery) -> None:
+async def cancel_pressed(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()  # e.g. a recovered key's dialog waiting for the next message
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(_("Cancelled: nothing changed."))
@@ -277,13 +281,11 @@ async def key_button(
     role: Role,
 ) -> None:
     """An owner asked to see a key: logged, then shown in the group."""
-    if role is not Role.OWNER:
-        await query.answer(_("Only the shop owner can see keys."), show_alert=True)
+    refusal = _("Only the shop owner can see keys.")
+    found = await owners_order(query, callback_data, desk, role, refusal)
+    if found is None:
         return
-    order = await desk.find(callback_data.ref)
-    if not isinstance(order, Order) or not isinstance(query.message, Message):
-        await query.answer(_("Order not found."), show_alert=True)
-        return
+    order, message = found
     keys = await desk.show_keys(order, query.from_user.id)
     await query.answer()
-    await notifier.show_keys_to(query.message.chat.id, order, keys)
+    await notifier.show_keys_to(message.chat.id, order, keys)

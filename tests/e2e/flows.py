@@ -8,7 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from storage import Order, OrderRepo, OrderState
-from tests.support.fake_telegram import FakeTelegram, FakeUser, SentMessage
+from tests.support.fake_telegram import FakeGroup, FakeTelegram, FakeUser, SentMessage
+
+ADMIN_CHAT = -100500  # the shop_env's ADMIN_CHAT_ID
+OWNER, OPERATOR, MEMBER = 9001, 9002, 9003  # in admin_group: OWNER_IDS must name OWNER
 
 
 async def eventually(check: Callable[[], Any], within: float = 10.0) -> Any:
@@ -88,3 +91,22 @@ async def started(tg: FakeTelegram, bot_process: Any, **env: str) -> None:
         await tg.wait_for("getUpdates", since=mark, timeout=30)
     except AssertionError as exc:  # say why it did not start
         raise AssertionError(f"{exc}\nbot output:\n{bot_process.output()[-3000:]}") from None
+
+
+def admin_group(tg: FakeTelegram) -> FakeGroup:
+    """The admin group: the owner created it, an operator administers, a member reads."""
+    group = tg.group(ADMIN_CHAT, "Shop admins")
+    group.set_member(tg.user(OWNER), "creator")
+    group.set_member(tg.user(OPERATOR), "administrator")
+    group.set_member(tg.user(MEMBER), "member")
+    return group
+
+
+async def reply_in(tg: FakeTelegram, group: FakeGroup, since: int, needle: str = "") -> str:
+    """The bot's next message in `group` containing `needle`."""
+    call = await tg.wait_for(
+        "sendMessage",
+        where=lambda c: c.params["chat_id"] == group.id and needle in c.params["text"],
+        since=since,
+    )
+    return str(call.params["text"])

@@ -10,10 +10,19 @@ import pytest
 from storage import AdminLog, FlagRepo, OrderState
 from storage.flags import MAINTENANCE
 from tests.conftest import open_shop_database
-from tests.e2e.flows import eventually, open_offer, paid_order, settled, wait_text
-
-ADMIN_CHAT = -100500
-OWNER, OPERATOR, MEMBER = 9001, 9002, 9003
+from tests.e2e.flows import (
+    ADMIN_CHAT,
+    MEMBER,
+    OPERATOR,
+    OWNER,
+    admin_group,
+    eventually,
+    open_offer,
+    paid_order,
+    reply_in,
+    settled,
+    wait_text,
+)
 
 
 @pytest.fixture
@@ -23,20 +32,7 @@ def shop_env(shop_env):
 
 @pytest.fixture
 def admins(tg):
-    group = tg.group(ADMIN_CHAT, "Shop admins")
-    group.set_member(tg.user(OWNER), "creator")
-    group.set_member(tg.user(OPERATOR), "administrator")
-    group.set_member(tg.user(MEMBER), "member")
-    return group
-
-
-async def reply_in(tg, group, since: int, needle: str = "") -> str:
-    call = await tg.wait_for(
-        "sendMessage",
-        where=lambda c: c.params["chat_id"] == group.id and needle in c.params["text"],
-        since=since,
-    )
-    return str(call.params["text"])
+    return admin_group(tg)
 
 
 async def test_order_card_shows_the_history_and_hides_the_key(tg, admins, shop, orders, kinguin):

@@ -342,19 +342,3 @@ async def test_kinguin_product_update_refreshes_the_offer_card(tg, kinguin, shop
     mark = await user.press(lambda b: b["text"].startswith("Counter-Strike"))
     card = await tg.wait_for("editMessageText", since=mark)
     assert "Sold out" in card.params["text"]  # no Refresh needed: the push refreshed it
-
-
-async def test_g2a_key_lost_in_transit_alerts_and_never_buys_again(tg, g2a, shop, orders):
-    g2a.fail_next("/v1/order/key/", "disconnect", after_commit=True)  # G2A handed it out
-    user = tg.user(2014)
-    mark = tg.mark()
-    order_id = await paid_order(tg, user, "PC games", "Terraria")
-    alert = await admin_alert(tg, order_id, "lost in transit")
-    [bought] = g2a.orders.values()
-    assert bought.order_id in alert and bought.key not in alert  # the order, never a key
-    await wait_text(tg, user, "is delayed", since=mark)
-    order = await settled(orders, order_id, OrderState.FAILED)
-    assert order.vendor_order_id == bought.order_id and await orders.keys(order_id) == []
-    assert g2a.orders_created == 1 and bought.pay_calls == 1
-    assert not any(bought.key in text for text in user.texts())
-    assert not tg.calls_of("refundStarPayment")  # an admin decides: recover the key or refund

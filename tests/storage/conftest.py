@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
-from storage import Database
+from storage import Database, KeyCipher, OrderRepo
 from tests.support.services import postgres_database
 
 
@@ -18,3 +19,9 @@ async def db(request, tmp_path):
         database = await Database.open(url)
         yield database
         await database.close()
+
+
+@pytest.fixture
+def repo(db):
+    """The orders, on the test's database."""
+    return OrderRepo(db, KeyCipher(Fernet.generate_key()))

@@ -6,18 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from cryptography.fernet import Fernet
 
-from storage import CreateSlotRepo, KeyCipher, OrderRepo, OrderState
+from storage import CreateSlotRepo, OrderRepo, OrderState
 from tests.storage.test_orders import new_order
 
 S = OrderState
 VENDOR = "kinguin-integration"
-
-
-@pytest.fixture
-def repo(db):
-    return OrderRepo(db, KeyCipher(Fernet.generate_key()))
 
 
 @pytest.fixture

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from cryptography.fernet import Fernet
 
-from storage import CreditRepo, Key, KeyCipher, OrderRepo, OrderState
+from storage import CreditRepo, Key, OrderRepo, OrderState
 from tests.support.factories import offer
 
 S = OrderState
 USER = 7
-
-
-@pytest.fixture
-def repo(db):
-    return OrderRepo(db, KeyCipher(Fernet.generate_key()))
 
 
 @pytest.fixture

@@ -6,22 +6,16 @@ import time
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 import storage
-from storage import Database, Key, KeyCipher, OrderRepo, OrderState, TransitionError
+from storage import Database, Key, OrderRepo, OrderState, TransitionError
 from storage.models import WORKER_STATES
-from storage.orders import _DUE_ON_US
+from storage.orders import _DUE_AT_VENDOR, _DUE_ON_US
 from tests.support.factories import offer
 
 MIGRATIONS = Path(storage.__file__).parent / "migrations"
 
 S = OrderState
-
-
-@pytest.fixture
-def repo(db):
-    return OrderRepo(db, KeyCipher(Fernet.generate_key()))
 
 
 async def new_order(repo: OrderRepo, order_id: str = "o1"):
@@ -123,7 +117,8 @@ async def test_steps_that_wait_on_us_go_before_a_backlog_of_polls(repo, db):
     rest = await repo.claim_due("w", lease_seconds=60, limit=10)
     assert sorted(o.id for o in rest) == ["poll1", "poll2", "poll3", "poll4"]
     # spelled as migration 0015's partial index spells it: kept in step with the states
-    assert set(_DUE_ON_US.split("'")[1::2]) == set(WORKER_STATES) - {S.PROCESSING}
+    assert set(_DUE_ON_US.split("'")[1::2]) == set(WORKER_STATES) - {S.PROCESSING, S.KEY_LOST}
+    assert set(_DUE_AT_VENDOR.split("'")[1::2]) == {S.PROCESSING, S.KEY_LOST}
     if db.kind == "sqlite":  # found through the partial index, not by walking the polls
         plan = await db.fetchall(
             f"EXPLAIN QUERY PLAN SELECT id FROM orders WHERE {_DUE_ON_US}"

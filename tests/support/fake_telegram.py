@@ -272,6 +272,7 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.messages: dict[tuple[ChatId, int], SentMessage] = {}
+        self.deleted_user_messages: set[tuple[ChatId, int]] = set()
         self.users: dict[int, FakeUser] = {}
         self.charges: dict[str, Charge] = {}
         self.files: dict[str, StoredFile] = {}
@@ -279,7 +280,8 @@ class FakeTelegram:
         self.blocked: set[ChatId] = set()  # users who blocked the bot (see block())
         self.inline_queries: dict[str, Json] = {}  # pushed inline queries by id
         self.inline_answers: dict[str, Json] = {}  # answerInlineQuery params by query id
-        # Messages users sent (update payloads) by (chat id, message id): copyMessage source.
+        # Messages users sent (update payloads) by (chat id, message id): copyMessage source;
+        # the bot may delete them (deleted_user_messages).
         self.user_messages: dict[tuple[ChatId, int], Json] = {}
         self.allowed_updates: list[str] | None = None
         self.dropped_updates: list[Json] = []  # filtered out by the bot's allowed_updates
@@ -904,6 +906,10 @@ class FakeTelegram:
         return message.to_dict()
 
     def _delete_message(self, params: Json) -> bool:
+        key = (self._chat_id(params.get("chat_id", 0)), params.get("message_id", 0))
+        if key in self.user_messages and key not in self.deleted_user_messages:
+            self.deleted_user_messages.add(key)
+            return True
         message = self._target(params, "delete")
         if message is not None:
             message.deleted = True
