@@ -48,10 +48,19 @@ class Reservation:
     order_id: str | None
     expires_at: float
     created_at: float
+    payout: float | None = None  # EUR per unit G2A pays us, once known (confirmed sales)
 
     def lapsed(self, now: float) -> bool:
         """Expired unconfirmed, or past its time."""
         return self.state is ReservationState.EXPIRED or self.expires_at < now
+
+
+@dataclass(frozen=True)
+class Takings:
+    units: int
+    amount: float  # EUR at our listing prices: what G2A buyers paid
+    payout: float  # EUR G2A pays us for the units whose payout is known
+    payout_unknown: int  # units whose payout G2A has not told yet
 
 
 class G2ARepo:
@@ -182,17 +191,37 @@ class G2ARepo:
         )
         return len(rows)
 
-    async def takings(self, since: float, delivered: tuple[str, ...]) -> tuple[int, float]:
-        """Units G2A buyers received since `since` (orders in a `delivered` state), and
-        what they paid at our listing prices (EUR)."""
+    async def record_payout(self, reservation_id: str, payout: float) -> None:
+        """G2A's payout per unit of a confirmed sale, once (the first answer stands)."""
+        await self._db.execute(
+            "UPDATE g2a_reservations SET payout = ? WHERE id = ? AND payout IS NULL",
+            (payout, reservation_id),
+        )
+
+    async def without_payout(self, limit: int = 20) -> list[Reservation]:
+        """Confirmed sales whose payout is not known yet (G2A did not answer in time)."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM g2a_reservations WHERE state = ? AND payout IS NULL"
+            " ORDER BY created_at LIMIT ?",
+            (ReservationState.CONFIRMED, limit),
+        )
+        return [_reservation(row) for row in rows]
+
+    async def takings(self, since: float, delivered: tuple[str, ...]) -> Takings:
+        """Units G2A buyers received since `since` (orders in a `delivered` state), what
+        they paid at our listing prices, and what G2A pays us for them (EUR)."""
         marks = ", ".join("?" * len(delivered))
         row = await self._db.fetchone(
-            "SELECT COALESCE(SUM(r.quantity), 0), COALESCE(SUM(r.quantity * r.price), 0)"
+            "SELECT COALESCE(SUM(r.quantity), 0), COALESCE(SUM(r.quantity * r.price), 0),"
+            " COALESCE(SUM(r.quantity * r.payout), 0),"
+            " COALESCE(SUM(CASE WHEN r.payout IS NULL THEN r.quantity ELSE 0 END), 0)"
             " FROM g2a_reservations r JOIN orders o ON o.id = r.order_id"
             f" WHERE r.state = ? AND o.created_at >= ? AND o.state IN ({marks})",
             (ReservationState.CONFIRMED, since, *delivered),
         )
-        return (int(row[0]), float(row[1])) if row else (0, 0.0)
+        if row is None:
+            return Takings(0, 0.0, 0.0, 0)
+        return Takings(int(row[0]), float(row[1]), float(row[2]), int(row[3]))
 
 
 def _listing(row: Row) -> Listing:

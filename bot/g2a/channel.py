@@ -37,6 +37,7 @@ class G2AChannel:
 
     async def chores(self) -> None:
         await self.sales.expire_reservations()
+        await self.sales.fill_payouts()
         await self.listings.follow_pending()
         await self.listings.guard.watch_sources()
 
@@ -62,7 +63,6 @@ async def open_channel(
         log.warning("selling on G2A needs HTTP_PORT: G2A calls the shop there")
         return None
     repo = G2ARepo(db)
-    sales = G2ASales(repo, orders, catalog, offers, wake_worker)
     listings = G2AListings(
         await open_import(ctx),
         repo,
@@ -73,6 +73,7 @@ async def open_channel(
         notifier,
         leases=LeaseRepo(db),
     )
+    sales = G2ASales(repo, orders, catalog, offers, wake_worker, payout=listings.income)
     offers.on_change(listings.guard.source_changed)
     api = DropshippingApi(sales, DropshippingAuth(client_id, client_secret))
     return G2AChannel(sales, listings, api.routes, client_id, client_secret)

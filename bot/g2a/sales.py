@@ -15,13 +15,13 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
 from bot.catalog import Catalog
 from bot.offers import Availability, OfferService
-from storage.g2a import G2ARepo, Reservation, ReservationState
+from storage.g2a import G2ARepo, Reservation, ReservationState, Takings
 from storage.models import G2A, Key, Order, OrderState
 from storage.orders import OrderRepo
 
@@ -72,6 +72,7 @@ class G2ASales:
         offers: OfferService,
         wake_worker: Callable[[], None],
         *,
+        payout: Callable[[str, float], Awaitable[float | None]] | None = None,
         reservation_ttl: float = 1800.0,
         source_wait: float = 6.0,
         confirm_wait: float = 5.0,
@@ -81,6 +82,7 @@ class G2ASales:
         self._catalog = catalog
         self._offers = offers
         self._wake_worker = wake_worker
+        self._payout = payout  # G2A's payout per unit at a price (its price simulation)
         self._ttl = reservation_ttl
         self._source_wait = source_wait  # of G2A's 9 seconds, for asking the source vendor
         self._confirm_wait = confirm_wait  # how long a confirmation waits for the keys
@@ -139,7 +141,12 @@ class G2ASales:
             log.info("g2a order %s: confirmed as order %s", reservation.g2a_order_id, order.id)
             wait = self._confirm_wait
         confirmed = await self._g2a.confirmed(reservation.id, order.id) or reservation
-        return confirmed, await self._wait_ready(order.id, wait)
+        if confirmed.payout is not None or not wait:
+            return confirmed, await self._wait_ready(order.id, wait)
+        ready, _payout = await asyncio.gather(  # within the wait G2A's deadline allows
+            self._wait_ready(order.id, wait), self._record_payout(confirmed, wait)
+        )
+        return confirmed, ready
 
     async def _order_for(self, reservation: Reservation) -> Order:
         offer = self._catalog.offer(reservation.sku)
@@ -174,9 +181,30 @@ class G2ASales:
             return Stock(False, [])
         return Stock(True, [_as_text(key) for key in await self._orders.keys(order.id)])
 
-    async def takings(self, since: float) -> tuple[int, float]:
-        """Units sold on G2A since `since` and their value at our listing prices (EUR)."""
+    async def takings(self, since: float) -> Takings:
+        """Units sold on G2A since `since`, their value at our listing prices and G2A's
+        payout for them (EUR)."""
         return await self._g2a.takings(since, tuple(READY))
+
+    async def fill_payouts(self) -> None:
+        """The payouts G2A did not tell in time at confirmation (a chore)."""
+        for reservation in await self._g2a.without_payout():
+            await self._record_payout(reservation, self._source_wait)
+
+    async def _record_payout(self, reservation: Reservation, within: float) -> None:
+        """What G2A pays us per unit of this sale: its price simulation's income at our
+        price, the lowest of its country groups (the buyer's country is not told)."""
+        if self._payout is None:
+            return
+        try:
+            payout = await asyncio.wait_for(
+                self._payout(reservation.product_id, reservation.price), within
+            )
+        except Exception as exc:  # a chore fills it in later; the sale goes on
+            log.warning("g2a order %s: payout unknown for now (%r)", reservation.g2a_order_id, exc)
+            return
+        if payout is not None:
+            await self._g2a.record_payout(reservation.id, payout)
 
     async def expire_reservations(self) -> None:
         expired = await self._g2a.expire_due()

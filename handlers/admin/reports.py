@@ -145,12 +145,20 @@ async def stats_command(
         )
     if g2a is not None:
         since = datetime.combine(stats.since, datetime.min.time(), UTC).timestamp()
-        units, amount = await g2a.sales.takings(since)
-        lines.append(
-            _("Sold on G2A: {units} units for {amount} EUR at our G2A prices").format(
-                units=units, amount=f"{amount:.2f}"
-            )
+        takings = await g2a.sales.takings(since)
+        line = _(
+            "Sold on G2A: {units} units for {amount} EUR at our G2A prices; G2A pays us"
+            " {payout} EUR"
+        ).format(
+            units=takings.units,
+            amount=f"{takings.amount:.2f}",
+            payout=f"{takings.payout:.2f}",
         )
+        if takings.payout_unknown:
+            line += " " + _("(not known yet for {units} units)").format(
+                units=takings.payout_unknown
+            )
+        lines.append(line)
     if stats.top_offers:
         lines.append(_("Top offers:"))
         lines += [f"  {html.escape(title)} × {count}" for title, count in stats.top_offers]

@@ -129,6 +129,7 @@ async def test_an_owner_lists_an_offer_and_a_g2a_buyer_gets_kinguin_keys(
     caption = (await tg.wait_for("sendPhoto", since=mark)).params["caption"]
     assert "By channel: G2A 1 (delivered 1)" in caption
     assert "Sold on G2A: 2 units for 19.98 EUR" in caption
+    assert "G2A pays us 17.58 EUR" in caption and "not known" not in caption  # 2 × 8.79
 
 
 async def test_a_confirm_before_the_source_delivers_answers_202_then_keys(
@@ -150,6 +151,25 @@ async def test_a_confirm_before_the_source_delivers_answers_202_then_keys(
     again = await buyer.confirm(reservation.body.reservationId)  # repeated: the same order
     assert again.status == 200 and again.body.stockReady
     assert kinguin.orders_created == 1
+
+
+async def test_a_payout_g2a_did_not_tell_at_confirmation_is_asked_again_later(
+    tg, admins, shop, orders, g2a, buyer, repo
+):
+    await listed(shop, g2a)
+    g2a.fail_next("/prices/simulations", "500", times=1000)  # down during the sale
+    order_id, ours = await confirmed_sale(buyer, orders)
+    await settled(orders, ours.id, OrderState.DELIVERED)
+    mark = await tg.user(OPERATOR).send("/stats day", chat=admins)
+    caption = (await tg.wait_for("sendPhoto", since=mark)).params["caption"]
+    assert "G2A pays us 0.00 EUR (not known yet for 1 units)" in caption
+
+    g2a.heal()
+    await channel(shop).chores()  # the housekeeping round asks G2A again
+    assert order_id not in {r.g2a_order_id for r in await repo.without_payout(100)}
+    mark = await tg.user(OPERATOR).send("/stats day", chat=admins)
+    caption = (await tg.wait_for("sendPhoto", since=mark)).params["caption"]
+    assert "G2A pays us 8.79 EUR" in caption and "not known" not in caption
 
 
 @pytest.mark.parametrize("point", ["placing", "processing", "fulfilled"])

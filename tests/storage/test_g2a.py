@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from cryptography.fernet import Fernet
 
-from storage import G2ARepo, KeyCipher, OrderRepo, OrderState, ReservationState
+from storage import G2ARepo, OrderRepo, OrderState, ReservationState
 from storage.credit import credit_balance
 from storage.models import G2A, TELEGRAM
 
 
 @pytest.fixture
-def orders(db):
-    return OrderRepo(db, KeyCipher(Fernet.generate_key()))
+def orders(repo):
+    return repo
 
 
 async def g2a_order(orders: OrderRepo, order_id: str, ref: str = "g2a-1"):
@@ -75,3 +74,21 @@ async def test_reservations_repeat_renew_and_confirm_once(db):
     assert (await repo.reservation("r4")).lapsed(late.expires_at + 1)
     after = await repo.confirmed("r4", "order-9")
     assert after is not None and after.state is ReservationState.CONFIRMED
+
+
+async def test_takings_count_what_g2a_pays_once_it_is_known(db, orders):
+    repo = G2ARepo(db)
+    delivered = (OrderState.PAID,)  # the orders made here stay paid
+    for n, (quantity, payout) in enumerate([(2, 8.79), (1, None), (3, 8.5)]):
+        order = await g2a_order(orders, f"o{n}", ref=f"g2a-{n}")
+        await repo.reserve(f"r{n}", f"g2a-{n}", "100", "cs-source", quantity, 5.79, "EUR", 9.99, 60)
+        await repo.confirmed(f"r{n}", order.id)
+        if payout is not None:
+            await repo.record_payout(f"r{n}", payout)
+    await repo.record_payout("r0", 1.0)  # the first payout told stands
+    assert [r.id for r in await repo.without_payout()] == ["r1"]
+    takings = await repo.takings(0, delivered)
+    assert (takings.units, takings.payout_unknown) == (6, 1)
+    assert takings.amount == pytest.approx(6 * 9.99)
+    assert takings.payout == pytest.approx(2 * 8.79 + 3 * 8.5)
+    assert (await repo.reservation("r0")).payout == 8.79

@@ -243,6 +243,10 @@ class SimulatorServer:
         """
         self._faults.append(_Fault(path_suffix, kind, times, after_commit, method))
 
+    def heal(self) -> None:
+        """Forget the faults not injected yet: every request is answered normally again."""
+        self._faults.clear()
+
     # ----------------------------------------------------------------- plumbing
 
     def _take_fault(self, request: web.Request) -> _Fault | None:
