@@ -39,6 +39,7 @@ from bot.orders.worker import Chore, Worker
 from bot.runtime.dispatcher import ShopDispatcher
 from bot.runtime.metrics import UpdateMetrics
 from bot.runtime.process import Storefront
+from bot.runtime.public import AuthThrottle
 from bot.runtime.redis import connect_redis
 from bot.runtime.server import HealthSources, HttpServer, Route
 from bot.runtime.session import ShopSession
@@ -252,7 +253,12 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
             worker_alive=worker.alive if settings.role.works else None,
             token=settings.health_token.get_secret_value() if settings.health_token else None,
         )
-        server = HttpServer(health, routes)
+        throttle = AuthThrottle(
+            vendor_context.pace.storage,
+            failures_per_minute=settings.auth_failures_per_minute,
+            trusted_proxies=settings.trusted_proxies,
+        )
+        server = HttpServer(health, routes, throttle)
         await server.start(settings.http_host, settings.http_port)
         stack.push_async_callback(server.stop)
     return Storefront(

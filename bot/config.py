@@ -5,6 +5,7 @@ The variable names are a public interface documented in the README: keep them st
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from enum import StrEnum
@@ -128,6 +129,10 @@ class Settings(CatalogSettings):
     # The bot's HTTP server: vendor webhooks and /health (0 turns it off).
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    # A client address that fails authentication this often within a minute waits out
+    # the minute (429); behind a reverse proxy, name it here: its clients are told apart
+    auth_failures_per_minute: int = Field(default=10, ge=1)
+    trusted_proxies: Annotated[frozenset[str], NoDecode] = frozenset()
 
     # What G2A presents when it calls the shop's dropshipping endpoints (selling on G2A)
     g2a_dropshipping_client_id: str | None = None
@@ -214,6 +219,14 @@ class Settings(CatalogSettings):
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = (part.strip() for part in value.split(","))
+            return frozenset(str(ipaddress.ip_address(part)) for part in parts if part)
         return value
 
     @field_validator("telegram_api_url")

@@ -47,6 +47,11 @@ class Pace:
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._spacing: dict[str, AsyncLimiter] = {}
 
+    @property
+    def storage(self) -> Storage:
+        """Where the limits are counted: Redis for the whole shop, or this process."""
+        return self._storage
+
     @classmethod
     def in_redis(cls, redis_url: str, prefix: str) -> Pace:
         storage = RedisStorage(

@@ -16,15 +16,19 @@ import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from bot.runtime.public import read_body
+
 log = logging.getLogger(__name__)
 TOKEN_PATH = "/oauth/token"
 TOKEN_SECONDS = 3600
+MAX_FORM = 4096  # a client credentials form is a few hundred bytes
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -79,12 +83,16 @@ class DropshippingAuth:
         return guarded
 
     async def _token_endpoint(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        try:
+            text = (await read_body(request, MAX_FORM)).decode()
+        except UnicodeDecodeError:
+            return _oauth_error(400, "invalid_request", "the form is not UTF-8")
+        form = {name: values[0] for name, values in parse_qs(text).items()}
         if form.get("grant_type") != "client_credentials":
             return _oauth_error(400, "unsupported_grant_type", "use client_credentials")
         client_id, client_secret = _basic(request.headers.get("Authorization"))
-        client_id = client_id or str(form.get("client_id", ""))
-        client_secret = client_secret or str(form.get("client_secret", ""))
+        client_id = client_id or form.get("client_id", "")
+        client_secret = client_secret or form.get("client_secret", "")
         token = self.issue(client_id, client_secret)
         if token is None:
             log.warning("dropshipping: a token was refused (wrong client credentials)")

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.g2a.auth import DropshippingAuth
 from bot.g2a.sales import G2ASales, SaleRefused
+from bot.runtime.public import read_body
 from storage.g2a import Reservation
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class DropshippingApi:
 
     async def _reserve(self, request: web.Request) -> web.Response:
         try:
-            body = ReservationRequest.model_validate_json(await request.content.read(MAX_BODY))
+            body = ReservationRequest.model_validate_json(await read_body(request, MAX_BODY))
         except ValidationError as exc:
             where = ", ".join(".".join(map(str, e["loc"])) or e["type"] for e in exc.errors())
             return _error(400, "BR01", f"invalid request: {where}")

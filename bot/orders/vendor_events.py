@@ -11,11 +11,13 @@ from datetime import UTC
 from aiohttp import web
 
 from bot.offers import OfferService
+from bot.runtime.public import read_body
 from bot.runtime.signals import Signals
 from storage.orders import OrderRepo
 from vendors.base import OrderEvent, ProductEvent, Vendor, WebhookRefused
 
 log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024  # a webhook is one small JSON object
 
 
 class VendorEvents:
@@ -37,7 +39,7 @@ class VendorEvents:
     async def _webhook(self, request: web.Request) -> web.Response:
         vendor = request.match_info["vendor"]
         try:
-            await self.receive(vendor, request.headers, await request.read())
+            await self.receive(vendor, request.headers, await read_body(request, MAX_BODY))
         except WebhookRefused as refused:
             log.warning("webhook %s refused (%s): %s", vendor, refused.status, refused)
             return web.Response(status=refused.status)

@@ -2,7 +2,9 @@
 what its role serves (the Telegram webhook, vendor webhooks, G2A's dropshipping calls).
 
 The port is public (Telegram and the vendors call it), so strangers get the health status
-alone; the details and the metrics need `Authorization: Bearer <HEALTH_TOKEN>`."""
+alone; the details and the metrics need `Authorization: Bearer <HEALTH_TOKEN>`. Bodies are
+bounded (1 MB here, less per endpoint) and callers that keep failing authentication are
+slowed down (bot.runtime.public)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.runtime.metrics import CONTENT_TYPE, scrape
+from bot.runtime.public import AuthThrottle
 from storage.alerts import AlertRepo
 from storage.db import Database
 from storage.orders import OrderRepo
@@ -45,15 +48,23 @@ class HealthSources:
 
 
 class HttpServer:
-    def __init__(self, health: HealthSources, routes: Sequence[Route] = ()) -> None:
+    def __init__(
+        self,
+        health: HealthSources,
+        routes: Sequence[Route] = (),
+        throttle: AuthThrottle | None = None,
+    ) -> None:
         self._health = health
+        self._throttle = throttle or AuthThrottle()
         self._routes = routes  # the role's endpoints (webhooks, G2A's dropshipping calls)
         self._runner: web.AppRunner | None = None
         self._balances: dict[str, float | None] = {}
         self._balances_at = 0.0
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app = web.Application(
+            client_max_size=MAX_BODY_BYTES, middlewares=[self._throttle.middleware]
+        )
         app.router.add_get("/health", self._health_check)
         app.router.add_get("/metrics", self._metrics)
         for add in self._routes:

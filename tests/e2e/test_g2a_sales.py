@@ -42,6 +42,11 @@ async def g2a() -> AsyncIterator[G2ASimulator]:
 
 @pytest.fixture
 def shop_env(shop_env, g2a):
+    return selling_on_g2a(shop_env, g2a)
+
+
+def selling_on_g2a(shop_env: dict[str, str], g2a: G2ASimulator) -> dict[str, str]:
+    """The owner's environment with the G2A sales channel on."""
     return shop_env | {
         "OWNER_IDS": str(OWNER),
         "G2A_IMPORT_API_URL": str(g2a.base_url),
