@@ -316,7 +316,7 @@ def _conversations(settings: Settings, redis: Redis | None) -> BaseStorage:
 
 def _bot(settings: Settings) -> Bot:
     base = settings.telegram_api_url
-    session = ShopSession()
+    session = ShopSession(timeout=settings.telegram_timeout_seconds)
     if settings.telegram_test_environment:
         session.api = TelegramAPIServer(
             base=f"{base}/bot{{token}}/test/{{method}}",

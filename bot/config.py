@@ -93,6 +93,8 @@ class Settings(CatalogSettings):
     telegram_api_url: str = OFFICIAL_API
     # Telegram's test environment: a separate account and bot, where Stars cost nothing.
     telegram_test_environment: bool = False
+    # a Bot API call without an answer this long failed (getUpdates: on top of its poll)
+    telegram_timeout_seconds: float = Field(default=60.0, gt=0)
     admin_chat_id: int | None = None
     # /paysupport and /terms (Telegram requires them of Stars sellers); unset: built-in texts
     paysupport_text: str | None = None

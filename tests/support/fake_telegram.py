@@ -28,9 +28,10 @@ import asyncio
 import inspect
 import itertools
 import json
+import random
 import re
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn, Self, TypeVar, get_args
@@ -285,6 +286,8 @@ class FakeTelegram:
         self.user_messages: dict[tuple[ChatId, int], Json] = {}
         self.allowed_updates: list[str] | None = None
         self.dropped_updates: list[Json] = []  # filtered out by the bot's allowed_updates
+        self._chaos: tuple[float, tuple[str, ...], float, random.Random] | None = None
+        self.injected: Counter[str] = Counter()  # chaos faults, by kind
         self._pending: list[Json] = []
         self._next_update_id = 1
         self._message_ids: defaultdict[ChatId, int] = defaultdict(int)
@@ -367,16 +370,20 @@ class FakeTelegram:
 
     async def wait_for(
         self,
-        method: str,
+        method: str | tuple[str, ...],
         *,
         where: Callable[[Call], bool] = lambda call: True,
         timeout: float = 10.0,  # noqa: ASYNC109 - part of the DSL
         since: int = 0,
     ) -> Call:
-        """First call of ``method`` at index >= ``since`` satisfying ``where``."""
+        """First call of ``method`` (or one of several) at index >= ``since`` satisfying
+        ``where``."""
+        methods = (method,) if isinstance(method, str) else method
 
         def probe() -> Call | None:
-            matching = (c for c in self.calls[since:] if _same_method(c.method, method))
+            matching = (
+                c for c in self.calls[since:] if any(_same_method(c.method, m) for m in methods)
+            )
             return next((c for c in matching if where(c)), None)
 
         found = await self._wait_until(probe, timeout)
@@ -599,7 +606,53 @@ class FakeTelegram:
             body["parameters"] = {"retry_after": error.retry_after}
         return web.json_response(body, status=error.code)
 
+    def chaos(
+        self,
+        rate: float,
+        kinds: tuple[str, ...] = ("429", "5xx", "timeout"),
+        *,
+        hang_seconds: float = 6.0,
+        seed: int | None = None,
+    ) -> None:
+        """From now on about `rate` of the bot's calls (not getUpdates) fail: ``429`` with
+        retry_after, ``5xx`` (502), or ``timeout``: no answer for `hang_seconds`, after
+        which the call is done or not (half each; the bot has given up by then). Counted
+        in `injected`; `heal` ends it."""
+        self._chaos = (rate, kinds, hang_seconds, random.Random(seed))
+
+    def heal(self) -> None:
+        self._chaos = None
+        self._failures.clear()
+
+    async def _chaos_fault(self, call: Call) -> bool:
+        """Inject a random fault into `call` (raises); True: hold its answer back after
+        doing it (a timeout after the fact)."""
+        if self._chaos is None or call.method == "getUpdates":
+            return False
+        rate, kinds, hang, chance = self._chaos
+        if chance.random() >= rate:
+            return False
+        kind = chance.choice(kinds)
+        self.injected[kind] += 1
+        if kind == "429":
+            raise ApiError("Too Many Requests: retry after 1", 429, retry_after=1)
+        if kind == "5xx":
+            raise ApiError("Bad Gateway", 502)
+        if chance.random() < 0.5:
+            await asyncio.sleep(hang)
+            raise ApiError("Gateway Timeout", 504)  # the bot gave up before: never read
+        return True
+
     async def _dispatch(self, call: Call) -> Any:
+        late = await self._chaos_fault(call)
+        if late:
+            try:
+                return await self._dispatch_now(call)
+            finally:
+                await asyncio.sleep(self._chaos[2] if self._chaos else 0)
+        return await self._dispatch_now(call)
+
+    async def _dispatch_now(self, call: Call) -> Any:
         self._raise_injected_failure(call)
         self._check_flood(call)
         self._check_recipient(call)

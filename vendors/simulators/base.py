@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -98,6 +100,21 @@ class _Fault:
     method: str | None
 
 
+@dataclass
+class _Chaos:
+    rate: float
+    kinds: tuple[FaultKind, ...]
+    lost_share: float
+    chance: random.Random
+
+    def draw(self) -> _Fault | None:
+        if self.chance.random() >= self.rate:
+            return None
+        kind = self.chance.choice(self.kinds)
+        after_commit = kind != "429" and self.chance.random() < self.lost_share
+        return _Fault("", kind, 1, after_commit, None)
+
+
 @dataclass(frozen=True)
 class Recorded:
     """One request as the simulator received it (for tests: what the client sent)."""
@@ -124,6 +141,8 @@ class SimulatorServer:
         self.base_url: str | None = None
         self.log: list[Recorded] = []
         self._faults: list[_Fault] = []
+        self._chaos: _Chaos | None = None
+        self.injected: Counter[str] = Counter()  # faults injected, by kind ("lost" after commit)
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
         self._logger = logging.getLogger(f"vendors.simulators.{self.name}")
@@ -244,12 +263,35 @@ class SimulatorServer:
         self._faults.append(_Fault(path_suffix, kind, times, after_commit, method))
 
     def heal(self) -> None:
-        """Forget the faults not injected yet: every request is answered normally again."""
+        """Forget the faults not injected yet and stop any chaos: every request is answered
+        normally again."""
         self._faults.clear()
+        self._chaos = None
+
+    def chaos(
+        self,
+        rate: float,
+        kinds: tuple[FaultKind, ...] = ("500", "garbled", "timeout", "disconnect", "429"),
+        *,
+        lost_share: float = 0.3,
+        seed: int | None = None,
+    ) -> None:
+        """Break about `rate` of all requests from now on, each with a random kind; of those,
+        `lost_share` after the vendor acted (the answer lost after the commit). Counted in
+        `injected`. Planned faults (`fail_next`) go first."""
+        self._chaos = _Chaos(rate, kinds, lost_share, random.Random(seed))
 
     # ----------------------------------------------------------------- plumbing
 
     def _take_fault(self, request: web.Request) -> _Fault | None:
+        fault = self._planned_fault(request)
+        if fault is None and self._chaos is not None:
+            fault = self._chaos.draw()
+        if fault is not None:
+            self.injected["lost" if fault.after_commit else fault.kind] += 1
+        return fault
+
+    def _planned_fault(self, request: web.Request) -> _Fault | None:
         for fault in self._faults:
             if matches_suffix(request.path, fault.suffix) and fault.method in (
                 None,

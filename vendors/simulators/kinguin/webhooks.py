@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +70,8 @@ class WebhookPusher(SimulatorServer):
         self.webhook_backoff = 0.05
         self.webhook_poll_seconds = 0.05
         self.webhooks_sent: list[WebhookDelivery] = []
+        self.webhook_faults: Counter[str] = Counter()  # by kind, see webhook_chaos
+        self._webhook_chaos: tuple[float, float, random.Random] | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._deliveries: set[asyncio.Task[Any]] = set()
         self._session: aiohttp.ClientSession | None = None
@@ -93,6 +97,19 @@ class WebhookPusher(SimulatorServer):
             await self._session.close()
             self._session = None
         await super().stop()
+
+    def webhook_chaos(
+        self, rate: float, *, late_seconds: float = 5.0, seed: int | None = None
+    ) -> None:
+        """From now on about `rate` of the ``order.status`` events go wrong, each in one
+        way: sent ``twice``, ``late`` (up to `late_seconds`), ``out_of_order`` (the
+        order's previous status follows, with its older time) or ``never``. Counted in
+        `webhook_faults`; `heal` ends it."""
+        self._webhook_chaos = (rate, late_seconds, random.Random(seed))
+
+    def heal(self) -> None:
+        super().heal()
+        self._webhook_chaos = None
 
     async def send_order_status(
         self,
@@ -137,13 +154,31 @@ class WebhookPusher(SimulatorServer):
             status = order.status
             if status == order.notified_status:
                 continue
-            order.notified_status = status
+            previous, order.notified_status = order.notified_status, status
             if self.webhook_url is None:
                 continue
             payload = _order_status(order, status, order.updated_at)
-            task = asyncio.create_task(self._send(WEBHOOK_ORDER_STATUS, payload))
+            stale = _order_status(order, previous, order.updated_at - 1.0) if previous else None
+            task = asyncio.create_task(self._push_status(payload, stale))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
+
+    async def _push_status(self, payload: dict[str, Any], stale: dict[str, Any] | None) -> None:
+        fault = None
+        if self._webhook_chaos is not None:
+            rate, late, chance = self._webhook_chaos
+            if chance.random() < rate:
+                kinds = ["twice", "late", "never"] + (["out_of_order"] if stale else [])
+                fault = chance.choice(kinds)
+                self.webhook_faults[fault] += 1
+                if fault == "late":
+                    await asyncio.sleep(chance.uniform(0.5, late))
+        if fault == "never":
+            return
+        for _ in range(2 if fault == "twice" else 1):
+            await self._send(WEBHOOK_ORDER_STATUS, payload)
+        if fault == "out_of_order" and stale is not None:
+            await self._send(WEBHOOK_ORDER_STATUS, stale)
 
     async def _send(
         self,
