@@ -23,14 +23,21 @@ async def main() -> int:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--setup", choices=[*SETUPS, "both"], default="both")
     parser.add_argument("--seed", type=int, default=20261206)
-    parser.add_argument("--keep", action="store_true", help="keep the processes' logs")
+    parser.add_argument(
+        "--kill-every", type=float, default=8.0, help="mean seconds between SIGKILLs"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     failed = False
     for setup in SETUPS if args.setup == "both" else (args.setup,):
         workdir = Path(tempfile.mkdtemp(prefix=f"soak-{setup}-"))
         verdict = await soak(
-            setup, orders=args.orders, kills=args.kills, seed=args.seed, workdir=workdir
+            setup,
+            orders=args.orders,
+            kills=args.kills,
+            seed=args.seed,
+            workdir=workdir,
+            kill_every=args.kill_every,
         )
         print(verdict.line(), flush=True)
         for problem in verdict.problems[:30]:

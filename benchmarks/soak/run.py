@@ -27,13 +27,15 @@ from vendors.simulators.g2a.catalog import LISTED_BY_SANDBOX
 from vendors.simulators.g2a_buyer import G2ABuyer
 
 log = logging.getLogger(__name__)
-AT_ONCE = 4  # customers buying at the same time
+AT_ONCE = 6  # customers buying at the same time
 VENDOR_FAULTS = 0.2
 TELEGRAM_FAULTS = 0.05
 SETTLE_SECONDS = 300.0
 
 
-async def soak(setup: str, *, orders: int, kills: int, seed: int, workdir: Path) -> Verdict:
+async def soak(
+    setup: str, *, orders: int, kills: int, seed: int, workdir: Path, kill_every: float = 8.0
+) -> Verdict:
     started = time.monotonic()
     world = await World.open()
     try:
@@ -42,8 +44,11 @@ async def soak(setup: str, *, orders: int, kills: int, seed: int, workdir: Path)
             customers = Customers(world.tg, random.Random(seed))
             world.storm(VENDOR_FAULTS, TELEGRAM_FAULTS, seed)
             stop = asyncio.Event()
-            killer = asyncio.create_task(_keep_killing(shop, random.Random(seed), stop))
+            chance = random.Random(seed)
+            killer = asyncio.create_task(_keep_killing(shop, chance, stop, kill_every))
             services = asyncio.create_task(_restart_services_midway(shop, stop))
+            done = asyncio.Event()  # watched until the verdict
+            watcher = asyncio.create_task(shop.watch(done))
             try:
                 await _purchases(world, shop, customers, orders)
                 for _ in range(240):  # orders are still on their way: kill on, 2 min at most
@@ -64,6 +69,9 @@ async def soak(setup: str, *, orders: int, kills: int, seed: int, workdir: Path)
                 customers.purchases, until,
             )  # fmt: skip
             verdict.problems += shown
+            done.set()
+            await watcher
+            verdict.problems += [f"crash: {crash}" for crash in shop.crashes]
             faults = world.faults()
             verdict.figures |= {
                 "kills": shop.kills,
@@ -107,10 +115,12 @@ async def _purchases(world: World, shop: Shop, customers: Customers, count: int)
         )
 
 
-async def _keep_killing(shop: Shop, chance: random.Random, stop: asyncio.Event) -> None:
+async def _keep_killing(
+    shop: Shop, chance: random.Random, stop: asyncio.Event, every: float
+) -> None:
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), chance.uniform(3.0, 9.0))
+            await asyncio.wait_for(stop.wait(), chance.uniform(every / 2, every * 1.5))
         if not stop.is_set():
             killed = await shop.kill_one(chance)
             log.info("killed %s (%d so far)", killed, shop.kills)

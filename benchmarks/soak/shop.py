@@ -69,6 +69,8 @@ class Shop:
     proxy: RoundRobinProxy | None = None
     kills: int = 0
     restarts: Counter[str] = field(default_factory=Counter)  # of PostgreSQL and Redis
+    crashes: list[str] = field(default_factory=list)  # processes that exited on their own
+    _killing: set[str] = field(default_factory=set)
 
     @property
     def http(self) -> str:
@@ -106,11 +108,30 @@ class Shop:
                 name = chance.choice(["worker-1", "worker-2"])
         process = self.processes[name]
         assert process.proc is not None
-        process.proc.send_signal(signal.SIGKILL)
-        await process.exited()
-        self.kills += 1
-        process.start()
+        self._killing.add(name)
+        try:
+            if process.proc.poll() is None:
+                process.proc.send_signal(signal.SIGKILL)
+                await process.exited()
+                self.kills += 1
+            process.start()
+        finally:
+            self._killing.discard(name)
         return name
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Like Docker's restart policy: a process that exited on its own (not killed by
+        the soak) is started again, and noted: the verdict counts it as a problem."""
+        while not stop.is_set():
+            for name, process in self.processes.items():
+                proc = process.proc
+                if name in self._killing or proc is None or proc.poll() is None:
+                    continue
+                last = process.output().strip().splitlines()[-1:] or ["(no output)"]
+                self.crashes.append(f"{name} exited with {proc.returncode}: {last[0][:300]}")
+                process.start()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
 
     async def restart_services(self) -> None:
         """PostgreSQL, then Redis, down for two seconds each while the shop runs."""

@@ -18,11 +18,17 @@ from bot.admin.alerts import AlertSender
 from bot.config import Settings
 from bot.orders.worker import Worker
 from bot.runtime.signals import Signals
-from bot.runtime.telegram import PollingConflict, ensure_webhook, refuse_second_poller
+from bot.runtime.telegram import (
+    PollingConflict,
+    ensure_webhook,
+    patiently,
+    refuse_second_poller,
+)
 from storage.flags import FlagRepo
 from vendors.base import Vendor
 
 log = logging.getLogger(__name__)
+WEBHOOK_RETRY_SECONDS = 60.0
 
 
 @dataclass
@@ -58,8 +64,8 @@ class Storefront:
             if role.serves_updates and not self.settings.telegram_webhook_url:
                 await self._poll(handle_signals)
             else:
-                if role.serves_updates:
-                    await self._serve_webhook()
+                if role.serves_updates:  # done once Telegram has the webhook: not watched
+                    background.append(asyncio.create_task(self._serve_webhook(), name="webhook"))
                 await self._until_stopped(handle_signals)
         finally:
             for task in background:
@@ -92,7 +98,7 @@ class Storefront:
                 asyncio.get_running_loop().create_task(self.stop())
 
         self.bot.session.middleware(refuse_second_poller(conflict))
-        await self.set_commands()
+        await patiently("setting the bot's commands", self.set_commands)
         await self.dispatcher.start_polling(
             self.bot,
             allowed_updates=self.dispatcher.resolve_used_update_types(),
@@ -103,14 +109,25 @@ class Storefront:
     async def _serve_webhook(self) -> None:
         settings = self.settings
         assert settings.telegram_webhook_url and settings.telegram_webhook_secret
-        await self.set_commands()
-        await ensure_webhook(
-            self.bot,
-            self.flags,
-            settings.telegram_webhook_url,
-            settings.telegram_webhook_secret.get_secret_value(),
-            self.dispatcher.resolve_used_update_types(),
-        )
+        url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret
+
+        async def point_telegram_here() -> None:
+            await ensure_webhook(
+                self.bot,
+                self.flags,
+                url,
+                secret.get_secret_value(),
+                self.dispatcher.resolve_used_update_types(),
+            )
+
+        await patiently("setting the bot's commands", self.set_commands)
+        # the webhook set by an earlier start goes on working meanwhile; a new one is tried
+        # again every minute until Telegram takes it
+        while not await patiently("checking the Telegram webhook", point_telegram_here):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), WEBHOOK_RETRY_SECONDS)
+            if self._stopping.is_set():
+                return
 
     async def _until_stopped(self, handle_signals: bool) -> None:
         if handle_signals:

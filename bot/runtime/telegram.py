@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
-from aiogram.exceptions import TelegramConflictError
+from aiogram.exceptions import (
+    TelegramConflictError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from storage.flags import FlagRepo
 
@@ -99,3 +105,35 @@ def conflict_text(message: str) -> str:
         "another process polls Telegram with this BOT_TOKEN: run one poller, or several bot"
         " replicas in webhook mode (TELEGRAM_WEBHOOK_URL)"
     )
+
+
+STARTUP_ATTEMPTS = 6  # about half a minute of Telegram's hiccups at start
+
+
+def _hiccup_wait(state: RetryCallState) -> float:
+    """Telegram's own retry_after for a 429, else a growing pause (0.5 s up to 8 s)."""
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, TelegramRetryAfter):
+        return float(exc.retry_after)
+    return float(min(8.0, 0.5 * 2 ** (state.attempt_number - 1)))
+
+
+async def patiently(what: str, call: Callable[[], Awaitable[object]]) -> bool:
+    """A start-up call to Telegram, tried again while Telegram hiccups (429, 5xx, no
+    answer): a flaky moment must not stop a process from starting. False (logged) when it
+    never went through."""
+    try:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(
+                (TelegramRetryAfter, TelegramServerError, TelegramNetworkError)
+            ),
+            wait=_hiccup_wait,
+            stop=stop_after_attempt(STARTUP_ATTEMPTS),
+            reraise=True,
+        ):
+            with attempt:
+                await call()
+    except (TelegramRetryAfter, TelegramServerError, TelegramNetworkError) as exc:
+        log.warning("%s: Telegram kept failing (%s); going on without it", what, exc)
+        return False
+    return True

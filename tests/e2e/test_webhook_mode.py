@@ -64,6 +64,27 @@ async def test_a_purchase_by_webhook_and_the_webhook_kept_across_restarts(
         await tg.wait_for("setWebhook", since=0, where=lambda c: c.params["secret_token"] != SECRET)
 
 
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_telegram_hiccups_at_start_do_not_stop_the_shop(
+    tg: FakeTelegram, shop_env, webhook_env, monkeypatch, orders, mode
+):
+    """429, 5xx and no answer to the start-up calls: tried again, and the shop serves."""
+    tg.fail_next("setMyCommands", "Too Many Requests: retry after 1", code=429)
+    tg.fail_next("setMyCommands", "Bad Gateway", code=502)
+    tg.fail_next("getWebhookInfo", "Internal Server Error", code=500)
+    tg.fail_next("setWebhook", "Bad Gateway", code=502)
+    env = webhook_env if mode == "webhook" else shop_env
+    async with running_shop(env, monkeypatch):
+        if mode == "webhook":
+            taken = await tg.wait_for("setWebhook", where=lambda c: c.result is True, timeout=20)
+            assert taken.error is None
+        user = tg.user(8103)
+        order_id = await paid_order(tg, user, "Gift cards", "Steam Wallet 5 USD")
+        await settled(orders, order_id, OrderState.DELIVERED)
+    commands = tg.calls_of("setMyCommands")
+    assert commands[0].error and commands[1].error and commands[2].error is None
+
+
 async def test_a_second_long_poller_says_why_and_stops(tg, shop_env, tmp_path):
     first = BotProcess(shop_env, tmp_path)
     await started(tg, first)

@@ -443,10 +443,13 @@ class FakeTelegram:
         *,
         code: int = 400,
         where: Callable[[Json], bool] = lambda params: True,
+        retry_after: int | None = None,
     ) -> None:
         """Answer the next matching call with an error, e.g. "Forbidden: bot was blocked by the
-        user" (code 403)."""
-        self._failures.append((method, where, ApiError(description, code)))
+        user" (code 403); a 429 says when to retry (`retry_after`, 1 s by default)."""
+        if code == 429 and retry_after is None:
+            retry_after = 1
+        self._failures.append((method, where, ApiError(description, code, retry_after)))
 
     def max_rate(
         self,
