@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.app import Storefront, build
@@ -222,6 +223,23 @@ class BotProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    async def healthy(self) -> bool:
+        """Its HTTP server answers /health with 200."""
+        url = f"http://127.0.0.1:{self._env['HTTP_PORT']}/health"
+        async with httpx.AsyncClient(timeout=1) as http:
+            try:
+                return (await http.get(url)).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+    async def ready(self, within: float = 30.0) -> None:
+        """Once it is healthy; AssertionError with its output if it is not in time."""
+        for _ in range(int(within / 0.1)):
+            if await self.healthy():
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"not healthy within {within}s; its output:\n{self.output()[-3000:]}")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.e2e.flows import put_up, shows
 from tests.support.fake_telegram import Call, FakeTelegram, FakeUser, SentMessage
 from vendors.simulators.g2a_buyer import G2ABuyer, new_order_id
 
@@ -119,24 +120,24 @@ class Customers:
         """From /start to the invoice, each button pressed on the message that showed it."""
         tg = self._tg
         mark = await user.send("/start")
-        menu = await self._wait("sendMessage", _shows(user, offer.category.__eq__), mark)
-        mark = await user.press(offer.category, message=_put_up(tg, menu))
+        menu = await self._wait("sendMessage", shows(user, offer.category.__eq__), mark)
+        mark = await user.press(offer.category, message=put_up(tg, menu))
         listed = await self._wait(
-            "editMessageText", _shows(user, lambda b: b.startswith(offer.title)), mark
+            "editMessageText", shows(user, lambda b: b.startswith(offer.title)), mark
         )
         mark = await user.press(
-            lambda button: button["text"].startswith(offer.title), message=_put_up(tg, listed)
+            lambda button: button["text"].startswith(offer.title), message=put_up(tg, listed)
         )
-        card = await self._wait("editMessageText", _shows(user, _buy_button), mark)
+        card = await self._wait("editMessageText", shows(user, _buy_button), mark)
         for _ in range(offer.quantity - 1):
-            mark = await user.press("➕", message=_put_up(tg, card))
-            card = await self._wait("editMessageText", _shows(user, _buy_button), mark)
-        mark = await user.press(_buy_button_dict, message=_put_up(tg, card))
+            mark = await user.press("➕", message=put_up(tg, card))
+            card = await self._wait("editMessageText", shows(user, _buy_button), mark)
+        mark = await user.press(_buy_button_dict, message=put_up(tg, card))
         if offer.player_id:
             await self._wait("sendMessage", _says(user, "player ID"), mark)
             mark = await user.send(str(5_000_000_000 + user.id))
             check = await self._wait("sendMessage", _says(user, "check your order"), mark)
-            mark = await user.press(lambda b: b["text"].startswith("✅"), _put_up(tg, check))
+            mark = await user.press(lambda b: b["text"].startswith("✅"), put_up(tg, check))
         await self._wait("sendInvoice", lambda c: c.params["chat_id"] == user.id, mark)
         return user.last_invoice()
 
@@ -179,17 +180,17 @@ async def ask_for_key(tg: FakeTelegram, user: FakeUser, order_id: str) -> list[C
     with contextlib.suppress(AssertionError):  # the fake's "no matching call in time"
         mark = await user.send("/orders")
         listed = await tg.wait_for(
-            "sendMessage", where=_shows(user, lambda b: True), since=mark, timeout=STEP_WAIT
+            "sendMessage", where=shows(user, lambda b: True), since=mark, timeout=STEP_WAIT
         )
         short = order_id[:8].upper()
-        mark = await user.press(lambda b: short in b["text"], message=_put_up(tg, listed))
+        mark = await user.press(lambda b: short in b["text"], message=put_up(tg, listed))
         card = await tg.wait_for(
             ("editMessageText", "sendMessage"),
-            where=_shows(user, lambda b: "key" in b.lower()),
+            where=shows(user, lambda b: "key" in b.lower()),
             since=mark,
             timeout=STEP_WAIT,
         )
-        mark = await user.press(lambda b: "key" in b["text"].lower(), _put_up(tg, card))
+        mark = await user.press(lambda b: "key" in b["text"].lower(), put_up(tg, card))
         await asyncio.sleep(2.0)
         return [c for c in tg.calls[mark:] if c.params.get("chat_id") == user.id]
     return []
@@ -201,27 +202,6 @@ def _buy_button(text: str) -> bool:
 
 def _buy_button_dict(button: dict[str, Any]) -> bool:
     return _buy_button(str(button.get("text", "")))
-
-
-def _put_up(tg: FakeTelegram, call: Call) -> SentMessage:
-    """The message a sendMessage or editMessageText call showed, as it is now."""
-    message_id = call.params.get("message_id") or call.result["message_id"]
-    return tg.messages[(call.params["chat_id"], message_id)]
-
-
-def _shows(user: FakeUser, wanted: Callable[[str], bool]) -> Callable[[Call], bool]:
-    """A call that put a message with a button `wanted` into the user's chat (and worked)."""
-
-    def matches(call: Call) -> bool:
-        rows = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
-        buttons = [button.get("text", "") for row in rows for button in row]
-        return (
-            call.params.get("chat_id") == user.id
-            and call.result is not None
-            and any(wanted(b) for b in buttons)
-        )
-
-    return matches
 
 
 def _says(user: FakeUser, needle: str) -> Callable[[Call], bool]:

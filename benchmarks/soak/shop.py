@@ -18,7 +18,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from cryptography.fernet import Fernet
 
 from benchmarks.soak.world import World
@@ -84,20 +83,7 @@ class Shop:
         return self.env.get("DATABASE_URL") or self.env["DATABASE_PATH"]
 
     async def healthy(self, name: str) -> bool:
-        async with httpx.AsyncClient(timeout=1) as http:
-            try:
-                answer = await http.get(f"http://127.0.0.1:{self.ports[name]}/health")
-            except httpx.HTTPError:
-                return False
-        return answer.status_code == 200
-
-    async def ready(self, name: str, within: float = 60.0) -> None:
-        for _ in range(int(within / 0.2)):
-            if await self.healthy(name):
-                return
-            await asyncio.sleep(0.2)
-        tail = self.processes[name].output()[-3000:]
-        raise RuntimeError(f"{name} did not become healthy; its output:\n{tail}")
+        return await self.processes[name].healthy()
 
     async def kill_one(self, chance: random.Random) -> str:
         """SIGKILL a random process (never the last serving bot replica) and start it again."""
@@ -180,7 +166,7 @@ async def running(setup: str, world: World, workdir: Path) -> AsyncIterator[Shop
             process.start()
         try:
             for name in names:
-                await shop.ready(name)
+                await shop.processes[name].ready(within=60)
             yield shop
         finally:
             for process in shop.processes.values():

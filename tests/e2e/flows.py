@@ -110,3 +110,25 @@ async def reply_in(tg: FakeTelegram, group: FakeGroup, since: int, needle: str =
         since=since,
     )
     return str(call.params["text"])
+
+
+def put_up(tg: FakeTelegram, call: Any) -> SentMessage:
+    """The message a sendMessage or editMessageText call showed, as it is now."""
+    message_id = call.params.get("message_id") or call.result["message_id"]
+    return tg.messages[(call.params["chat_id"], message_id)]
+
+
+def shows(user: FakeUser, wanted: Callable[[str], bool]) -> Callable[[Any], bool]:
+    """A Bot API call that put a message with a button `wanted` into the user's chat (and
+    worked: Telegram answered it)."""
+
+    def matches(call: Any) -> bool:
+        rows = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+        buttons = [button.get("text", "") for row in rows for button in row]
+        return (
+            call.params.get("chat_id") == user.id
+            and call.result is not None
+            and any(wanted(b) for b in buttons)
+        )
+
+    return matches

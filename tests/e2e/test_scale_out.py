@@ -15,19 +15,17 @@ import contextlib
 import random
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from cryptography.fernet import Fernet
 
 from storage import Database, KeyCipher, OrderRepo, OrderState
 from tests.conftest import BotProcess, free_port
-from tests.e2e.flows import eventually, wait_text
-from tests.support.fake_telegram import FakeTelegram, FakeUser, SentMessage
+from tests.e2e.flows import eventually, put_up, shows, wait_text
+from tests.support.fake_telegram import FakeTelegram, FakeUser
 from tests.support.proxy import RoundRobinProxy
 from tests.support.services import REDIS_URL, postgres_database, redis_prefix
 
@@ -59,20 +57,7 @@ class Cluster:
     restarts: Counter[str] = field(default_factory=Counter)
 
     async def healthy(self, name: str) -> bool:
-        url = f"http://127.0.0.1:{self.ports[name]}/health"
-        async with httpx.AsyncClient(timeout=1) as http:
-            try:
-                return (await http.get(url)).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-    async def ready(self, name: str, within: float = 30.0) -> None:
-        for _ in range(int(within / 0.1)):
-            if await self.healthy(name):
-                return
-            await asyncio.sleep(0.1)
-        output = self.processes[name].output()[-3000:]
-        raise AssertionError(f"{name} did not become healthy; its output:\n{output}")
+        return await self.processes[name].healthy()
 
     async def kill_and_restart(self, name: str) -> None:
         """SIGKILL `name` and start it again at once (it takes a few seconds to serve)."""
@@ -146,7 +131,7 @@ async def cluster(tg, sim, kinguin, g2a, integration, tmp_path) -> AsyncIterator
             for process in processes.values():
                 process.start()
             for name in names:
-                await shop.ready(name)
+                await shop.processes[name].ready()
             await eventually(lambda: tg.webhook.url, within=10)
             yield shop
             for process in processes.values():
@@ -154,35 +139,18 @@ async def cluster(tg, sim, kinguin, g2a, integration, tmp_path) -> AsyncIterator
                     await process.stop(signal.SIGTERM)
 
 
-def put_up(tg: FakeTelegram, call: Any) -> SentMessage:
-    """The message a sendMessage or editMessageText call showed, as it is now."""
-    message_id = call.params.get("message_id") or call.result["message_id"]
-    return tg.messages[(call.params["chat_id"], message_id)]
-
-
-def _shows(user: FakeUser, wanted: Callable[[str], bool]) -> Callable[[Any], bool]:
-    """A Bot API call that puts a message with a button `wanted` into the user's chat."""
-
-    def matches(call: Any) -> bool:
-        rows = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
-        buttons = [button.get("text", "") for row in rows for button in row]
-        return call.params.get("chat_id") == user.id and any(wanted(b) for b in buttons)
-
-    return matches
-
-
 async def buy(tg: FakeTelegram, user: FakeUser, category: str, title: str) -> str:
     """A customer's whole purchase; returns our order id once Telegram took the payment.
     Each step waits for what it needs to see: an update a killed replica handled half is
     sent again by Telegram, so the same answer may come twice."""
     mark = await user.send("/start")
-    menu = await tg.wait_for("sendMessage", where=_shows(user, lambda b: category in b), since=mark)
+    menu = await tg.wait_for("sendMessage", where=shows(user, lambda b: category in b), since=mark)
     # buttons are pressed on the message that showed them: a retried /start (its replica
     # killed before answering the webhook) may have put up a second menu since
     mark = await user.press(category, message=put_up(tg, menu))
-    listed = await tg.wait_for("editMessageText", where=_shows(user, lambda b: b.startswith(title)))
+    listed = await tg.wait_for("editMessageText", where=shows(user, lambda b: b.startswith(title)))
     await user.press(lambda button: button["text"].startswith(title), message=put_up(tg, listed))
-    card = await tg.wait_for("editMessageText", where=_shows(user, lambda b: b.startswith("🛒")))
+    card = await tg.wait_for("editMessageText", where=shows(user, lambda b: b.startswith("🛒")))
     mark = await user.press(lambda button: button["text"].startswith("🛒"), put_up(tg, card))
     if title.startswith("PUBG"):  # the player ID step: the next update may go elsewhere
         await wait_text(tg, user, "player ID", since=mark)
