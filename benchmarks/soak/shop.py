@@ -49,7 +49,7 @@ def tuning() -> dict[str, str]:
         "HOUSEKEEPING_SECONDS": "4",
         "TELEGRAM_TIMEOUT_SECONDS": "4",
         "OFFER_CACHE_SECONDS": "30",
-        "KEY_LOST_REFUND_HOURS": "0.005",  # 18 s, then a lost key is refunded
+        "KEY_LOST_REFUND_HOURS": "0.01",  # 36 s to enter a lost key, then it is refunded
         "ALERT_INTERVAL_SECONDS": "1",
         "VENDOR_RATE_PER_SECOND": "25",
         "AUTH_FAILURES_PER_MINUTE": "1000",

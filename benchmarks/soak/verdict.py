@@ -52,6 +52,10 @@ async def judge(
         orders = {row[0]: await repo.get(row[0]) for row in rows}
         keys = {order_id: await repo.keys(order_id) for order_id in orders}
         entries = await db.fetchall("SELECT user_id, order_id, delta FROM credit_entries")
+        lost = await db.fetchone(
+            "SELECT COUNT(DISTINCT order_id) FROM order_events WHERE to_state = ?",
+            (S.KEY_LOST,),
+        )
     finally:
         await db.close()
     ours = {o.id: o for o in orders.values() if o is not None}
@@ -61,6 +65,7 @@ async def judge(
     _key_messages(verdict, world, ours, keys, key_messages_until)
     _open(verdict, ours, purchases)
     _g2a_buyers(verdict, ours, keys, purchases)
+    verdict.figures["G2A keys lost in transit"] = lost[0] if lost else 0
     return verdict
 
 

@@ -28,7 +28,7 @@ from storage.flags import FlagRepo
 from vendors.base import Vendor
 
 log = logging.getLogger(__name__)
-WEBHOOK_RETRY_SECONDS = 60.0
+WEBHOOK_RETRY_SECONDS = 60.0  # and a quarter of it between rounds of asking for getMe
 
 
 @dataclass
@@ -99,6 +99,11 @@ class Storefront:
 
         self.bot.session.middleware(refuse_second_poller(conflict))
         await patiently("setting the bot's commands", self.set_commands)
+        # aiogram's polling starts with getMe and gives up on the first error: asked here,
+        # patiently, the answer is kept for it
+        while not await patiently("asking Telegram who the bot is", self.bot.me):
+            if await self._stopped_within(WEBHOOK_RETRY_SECONDS / 4):
+                return
         await self.dispatcher.start_polling(
             self.bot,
             allowed_updates=self.dispatcher.resolve_used_update_types(),
@@ -124,10 +129,14 @@ class Storefront:
         # the webhook set by an earlier start goes on working meanwhile; a new one is tried
         # again every minute until Telegram takes it
         while not await patiently("checking the Telegram webhook", point_telegram_here):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), WEBHOOK_RETRY_SECONDS)
-            if self._stopping.is_set():
+            if await self._stopped_within(WEBHOOK_RETRY_SECONDS):
                 return
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        """Wait `seconds` unless the process is told to stop first (then True)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return self._stopping.is_set()
 
     async def _until_stopped(self, handle_signals: bool) -> None:
         if handle_signals:

@@ -71,6 +71,8 @@ async def test_telegram_hiccups_at_start_do_not_stop_the_shop(
     """429, 5xx and no answer to the start-up calls: tried again, and the shop serves."""
     tg.fail_next("setMyCommands", "Too Many Requests: retry after 1", code=429)
     tg.fail_next("setMyCommands", "Bad Gateway", code=502)
+    tg.fail_next("getMe", "Too Many Requests: retry after 1", code=429)
+    tg.fail_next("getMe", "Bad Gateway", code=502)
     tg.fail_next("getWebhookInfo", "Internal Server Error", code=500)
     tg.fail_next("setWebhook", "Bad Gateway", code=502)
     env = webhook_env if mode == "webhook" else shop_env
