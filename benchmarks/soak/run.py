@@ -83,6 +83,7 @@ async def soak(
             verdict.figures |= {
                 "kills": shop.kills,
                 "restarts": dict(shop.restarts) or "-",
+                "starts refused while a server was down": shop.refused_starts,
                 "vendor faults": _total(faults["vendor"]),
                 "webhook faults": _total(faults["webhook"]),
                 "telegram faults": _total(faults["telegram"]),

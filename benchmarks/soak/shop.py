@@ -69,6 +69,9 @@ class Shop:
     kills: int = 0
     restarts: Counter[str] = field(default_factory=Counter)  # of PostgreSQL and Redis
     crashes: list[str] = field(default_factory=list)  # processes that exited on their own
+    # starts refused in one line while PostgreSQL or Redis was down (as designed: Docker's
+    # restart policy starts them again)
+    refused_starts: int = 0
     _killing: set[str] = field(default_factory=set)
 
     @property
@@ -113,8 +116,11 @@ class Shop:
                 proc = process.proc
                 if name in self._killing or proc is None or proc.poll() is None:
                     continue
-                last = process.output().strip().splitlines()[-1:] or ["(no output)"]
-                self.crashes.append(f"{name} exited with {proc.returncode}: {last[0][:300]}")
+                last = (process.output().strip().splitlines()[-1:] or ["(no output)"])[0]
+                if proc.returncode == 2 and "cannot use" in last:
+                    self.refused_starts += 1
+                else:
+                    self.crashes.append(f"{name} exited with {proc.returncode}: {last[:300]}")
                 process.start()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
