@@ -18,6 +18,14 @@ from tests.e2e.flows import invoice_for, messages_with, settled, started, wait_t
 CRASH_HOOK = str(Path(__file__).resolve().parents[1] / "support" / "crash")
 
 
+@pytest.fixture
+def shop_env(shop_env):
+    """Kinguin's orders complete by push. A push that does not get through is made up for
+    by the safety-net poll, by default 30 s later: as long as the whole wait for the
+    crash (a flake once: "never reached fulfilled"). Here the poll comes within 5 s."""
+    return shop_env | {"WEBHOOK_POLL_SECONDS": "5"}
+
+
 async def buy_and_crash(tg, bot_process, user, category: str, title: str, point: str) -> str:
     await started(tg, bot_process, STOREFRONT_CRASH_AFTER=point, PYTHONPATH=CRASH_HOOK)
     invoice = await invoice_for(tg, user, category, title)
