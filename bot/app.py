@@ -45,6 +45,8 @@ from bot.runtime.server import HealthSources, HttpServer, Route
 from bot.runtime.session import ShopSession
 from bot.runtime.signals import Signal, Signals
 from bot.runtime.telegram import webhook_route
+from bot.webapp.api import WebAppApi
+from bot.webapp.auth import WebAppAuth
 from handlers import admin_router, customer_router, keyboards
 from handlers.admin import alert_buttons
 from handlers.support import write_more
@@ -243,6 +245,15 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
             if settings.webhook_path and settings.telegram_webhook_secret:
                 secret = settings.telegram_webhook_secret.get_secret_value()
                 routes.append(webhook_route(dispatcher, bot, settings.webhook_path, secret))
+            if settings.webapp_url:
+                auth = WebAppAuth(
+                    settings.bot_token.get_secret_value(), settings.webapp_auth_max_age
+                )
+                api = WebAppApi(
+                    auth, catalog, offer_service, orders, users, i18n,
+                    rate_storage=vendor_context.pace.storage,
+                )  # fmt: skip
+                routes.append(api.routes)
         health = HealthSources(
             role=settings.role,
             db=db,

@@ -93,6 +93,10 @@ class Settings(CatalogSettings):
     telegram_api_url: str = OFFICIAL_API
     # Telegram's test environment: a separate account and bot, where Stars cost nothing.
     telegram_test_environment: bool = False
+    # The Mini App's public HTTPS address (the reverse proxy in front of HTTP_PORT's /app/);
+    # unset: no Mini App. Its API refuses Telegram's initData older than this.
+    webapp_url: str | None = None
+    webapp_auth_max_age: float = Field(default=86400.0, gt=0)
     # a Bot API call without an answer this long failed (getUpdates: on top of its poll)
     telegram_timeout_seconds: float = Field(default=60.0, gt=0)
     admin_chat_id: int | None = None
@@ -229,6 +233,13 @@ class Settings(CatalogSettings):
         if isinstance(value, str):
             parts = (part.strip() for part in value.split(","))
             return frozenset(str(ipaddress.ip_address(part)) for part in parts if part)
+        return value
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme != "https":
+            raise ValueError("must be an https:// URL: Telegram opens Mini Apps over HTTPS only")
         return value
 
     @field_validator("telegram_api_url")

@@ -1,0 +1,172 @@
+"""The Mini App's JSON API under `/app/api/`: the catalog by category, search, an offer
+with its live availability and the fields its vendor needs, the customer's orders and
+their keys. Every call names its customer with Telegram's signed initData (401 otherwise,
+saying nothing more), is rate-limited per customer on every replica, and is never cached
+by a proxy."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram.utils.i18n import I18n
+from aiogram.utils.web_app import WebAppUser
+from aiohttp import web
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from bot.catalog import Catalog
+from bot.i18n import pick_locale
+from bot.offers import OfferService
+from bot.texts import field_label, short_id, state_label
+from bot.webapp.auth import WebAppAuth
+from storage.models import Offer, Order
+from storage.orders import OrderRepo
+from storage.users import UserRepo
+
+PREFIX = "/app/api"
+PAGE_LIMIT = 50
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+Handler = Callable[[web.Request, WebAppUser], Awaitable[Any]]
+
+
+class WebAppApi:
+    def __init__(
+        self,
+        auth: WebAppAuth,
+        catalog: Catalog,
+        offers: OfferService,
+        orders: OrderRepo,
+        users: UserRepo,
+        i18n: I18n,
+        *,
+        rate_storage: Storage | None = None,
+        calls_per_minute: int = 240,
+    ) -> None:
+        self._auth, self._i18n = auth, i18n
+        self._catalog, self._offers = catalog, offers  # what the chat's catalog shows
+        self._orders, self._users = orders, users
+        self._limiter = MovingWindowRateLimiter(rate_storage or MemoryStorage())
+        self._rate = RateLimitItemPerMinute(calls_per_minute)
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get(PREFIX + "/catalog", self._guarded(self._categories))
+        app.router.add_get(PREFIX + "/categories/{key}", self._guarded(self._category))
+        app.router.add_get(PREFIX + "/search", self._guarded(self._search))
+        app.router.add_get(PREFIX + "/offers/{sku}", self._guarded(self._offer))
+        app.router.add_get(PREFIX + "/orders", self._guarded(self._order_list))
+        app.router.add_get(PREFIX + "/orders/{order_id}", self._guarded(self._order))
+
+    def _guarded(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+        """The customer from initData (401 without), in their language, within their rate;
+        a banned customer is told so, as in the chat."""
+
+        async def guarded(request: web.Request) -> web.Response:
+            customer = self._auth.customer(request.headers.get("Authorization"))
+            if customer is None:
+                return _json({"error": "unauthorized"}, 401)
+            if not await self._limiter.hit(self._rate, "webapp", str(customer.id)):
+                return _json({"error": "slow_down"}, 429, {"Retry-After": "5"})
+            language = await self._users.language(customer.id, customer.language_code)
+            with self._i18n.context(), self._i18n.use_locale(pick_locale(self._i18n, language)):
+                if await self._users.is_banned(customer.id):
+                    return _json({"error": "banned"}, 403)
+                body = await handler(request, customer)
+            if isinstance(body, web.Response):
+                return body
+            return _json(body)
+
+        return guarded
+
+    async def _categories(self, request: web.Request, customer: WebAppUser) -> Any:
+        return {
+            "categories": [
+                {"key": c.key, "title": c.title, "count": len(c.offers)}
+                for c in self._catalog.categories
+            ]
+        }
+
+    async def _category(self, request: web.Request, customer: WebAppUser) -> Any:
+        category = self._catalog.category(request.match_info["key"])
+        if category is None:
+            return _json({"error": "not_found"}, 404)
+        offset = _number(request.query.get("offset"), 0)
+        page = category.offers[offset : offset + PAGE_LIMIT]
+        return {
+            "title": category.title,
+            "offers": [_summary(offer) for offer in page],
+            "next": offset + PAGE_LIMIT if offset + PAGE_LIMIT < len(category.offers) else None,
+        }
+
+    async def _search(self, request: web.Request, customer: WebAppUser) -> Any:
+        query = request.query.get("q", "")[:100]
+        found = self._catalog.search(query, limit=PAGE_LIMIT) if query.strip() else ()
+        return {"offers": [_summary(offer) for offer in found]}
+
+    async def _offer(self, request: web.Request, customer: WebAppUser) -> Any:
+        offer = self._catalog.offer(request.match_info["sku"])
+        if offer is None:
+            return _json({"error": "not_found"}, 404)
+        live = await self._offers.live(offer)
+        return _summary(offer) | {
+            "availability": live.availability.value,
+            "max_units": live.max_units,
+            "cover": live.vendor.image_url if live.vendor else None,
+            "fields": [
+                {"name": name, "label": field_label(name), "pattern": offer.patterns.get(name)}
+                for name in live.required_fields
+            ],
+        }
+
+    async def _order_list(self, request: web.Request, customer: WebAppUser) -> Any:
+        orders = await self._orders.for_user(customer.id, limit=PAGE_LIMIT)
+        return {"orders": [_order_json(order) for order in orders]}
+
+    async def _order(self, request: web.Request, customer: WebAppUser) -> Any:
+        order = await self._orders.get(request.match_info["order_id"][:64])
+        if order is None or order.user_id != customer.id:  # another's: as if there were none
+            return _json({"error": "not_found"}, 404)
+        keys = await self._orders.keys(order.id)
+        return _order_json(order) | {
+            "keys": [
+                {"kind": "text", "value": key.value}
+                if isinstance(key.value, str)
+                else {
+                    "kind": "image",
+                    "value": f"data:{key.mime};base64,{base64.b64encode(key.value).decode()}",
+                }
+                for key in keys
+            ]
+        }
+
+
+SUMMARY = {"sku", "title", "category", "description", "price_stars", "max_quantity"}
+
+
+def _summary(offer: Offer) -> dict[str, Any]:
+    return offer.model_dump(include=SUMMARY)
+
+
+def _order_json(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "number": short_id(order),
+        "title": order.title,
+        "quantity": order.quantity,
+        "state": order.state.value,
+        "state_label": state_label(order.state),
+        "price_stars": order.price_stars,
+        "created_at": order.created_at,
+        "age_seconds": round(time.time() - order.created_at),
+    }
+
+
+def _number(raw: str | None, default: int) -> int:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 9 else default
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=NO_STORE | (headers or {}))

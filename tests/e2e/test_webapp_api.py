@@ -1,0 +1,93 @@
+"""The Mini App's API over real HTTP, from a running shop: only Telegram's signed initData
+names the customer (forged, expired or missing: 401, nothing more), the catalog, search
+and offers as the chat shows them, and a customer's own orders and keys only."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from storage import OrderState, UserRepo
+from tests.conftest import TOKEN, open_shop_database
+from tests.e2e.flows import paid_order, settled
+from tests.support.webapp import authorization, init_data
+
+ANN, BOB = 6101, 6102
+
+
+@pytest.fixture
+def shop_env(shop_env):
+    return shop_env | {"WEBAPP_URL": "https://shop.example/app/", "WEBAPP_AUTH_MAX_AGE": "3600"}
+
+
+@pytest.fixture
+async def api(shop_env, shop):
+    base = f"http://127.0.0.1:{shop_env['HTTP_PORT']}/app/api"
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        yield client
+
+
+async def test_only_signed_fresh_init_data_names_a_customer(api):
+    refusals = [
+        await api.get("/catalog"),
+        await api.get("/catalog", headers={"Authorization": "tma"}),
+        await api.get("/catalog", headers={"Authorization": "tma user=%7B%22id%22%3A1%7D"}),
+        await api.get("/catalog", headers=authorization("123456:another-bot", ANN)),
+        await api.get("/catalog", headers=authorization(TOKEN, ANN, auth_date=time.time() - 7200)),
+        await api.get("/catalog", headers={"Authorization": "Bearer " + init_data(TOKEN, ANN)}),
+    ]
+    assert [r.status_code for r in refusals] == [401] * len(refusals)
+    assert {r.text for r in refusals} == {'{"error": "unauthorized"}'}
+    tampered = init_data(TOKEN, ANN).replace(f"%22id%22%3A{ANN}", f"%22id%22%3A{BOB}")
+    assert (
+        await api.get("/orders", headers={"Authorization": f"tma {tampered}"})
+    ).status_code == 401
+    ok = await api.get("/catalog", headers=authorization(TOKEN, ANN))
+    assert ok.status_code == 200 and ok.headers["Cache-Control"] == "no-store"
+
+
+async def test_the_catalog_search_and_an_offer_as_the_chat_shows_them(api):
+    ann = authorization(TOKEN, ANN)
+    categories = (await api.get("/catalog", headers=ann)).json()["categories"]
+    gift_cards = next(c for c in categories if c["title"] == "Gift cards")
+    page = (await api.get(f"/categories/{gift_cards['key']}", headers=ann)).json()
+    assert len(page["offers"]) == gift_cards["count"] and page["next"] is None
+    assert (await api.get("/categories/nope", headers=ann)).status_code == 404
+    found = (await api.get("/search", params={"q": "STEAM wallet"}, headers=ann)).json()
+    assert found["offers"] and all("Steam" in o["title"] for o in found["offers"])
+    cyrillic = (await api.get("/search", params={"q": "ЭЛДЕН"}, headers=ann)).json()
+    assert [o["sku"] for o in cyrillic["offers"]] == ["elden-ring"]  # as in the chat
+    pubg = (await api.get("/offers/pubg-60uc", headers=ann)).json()
+    assert pubg["availability"] == "available" and pubg["price_stars"] == 100
+    assert [f["name"] for f in pubg["fields"]] == ["gameUserId"]
+    assert pubg["fields"][0]["label"] == "player ID"
+    russian = authorization(TOKEN, 6103, language="ru")
+    assert (await api.get("/offers/pubg-60uc", headers=russian)).json()["fields"][0]["label"] != (
+        "player ID"
+    )
+    assert (await api.get("/offers/no-such-sku", headers=ann)).status_code == 404
+
+
+async def test_a_customer_sees_their_own_orders_and_keys_only(tg, api, orders, sim, shop_env):
+    order_id = await paid_order(tg, tg.user(ANN), "Gift cards", "Steam Wallet 5 USD")
+    await settled(orders, order_id, OrderState.DELIVERED)
+    ann, bob = authorization(TOKEN, ANN), authorization(TOKEN, BOB)
+    listed = (await api.get("/orders", headers=ann)).json()["orders"]
+    assert [o["id"] for o in listed] == [order_id] and listed[0]["state"] == "delivered"
+    mine = (await api.get(f"/orders/{order_id}", headers=ann)).json()
+    key = sim.order_by_transaction(order_id).key
+    assert mine["keys"] == [{"kind": "text", "value": key}]
+    assert (await api.get("/orders", headers=bob)).json() == {"orders": []}
+    theirs = await api.get(f"/orders/{order_id}", headers=bob)
+    missing = await api.get("/orders/0000000000000000", headers=bob)
+    assert theirs.status_code == missing.status_code == 404 and theirs.text == missing.text
+    assert key not in theirs.text
+
+    db = await open_shop_database(shop_env)
+    try:
+        await UserRepo(db).set_banned(ANN, True)
+    finally:
+        await db.close()
+    assert (await api.get("/orders", headers=ann)).status_code == 403
