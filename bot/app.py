@@ -251,6 +251,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
                 )
                 api = WebAppApi(
                     auth, catalog, offer_service, orders, users, i18n,
+                    checkout, bot, signals.wake_workers,
                     rate_storage=vendor_context.pace.storage,
                 )  # fmt: skip
                 routes.append(api.routes)

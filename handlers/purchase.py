@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -20,15 +19,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.catalog import Catalog
 from bot.offers import Availability, OfferService
-from bot.orders.checkout import STARS, Checkout
+from bot.orders.checkout import STARS, Checkout, invoice_terms
 from bot.runtime.signals import Signals
 from bot.texts import field_label, short_id, stars
 from handlers import keyboards
 from handlers.callbacks import BuyCb, FormCb, InvoiceCancelCb
 from handlers.filters import InState, Is
 from storage.models import DEFAULT_FIELD_PATTERN, Order, OrderState
-
-INVOICE_TITLE_LIMIT = 32  # Bot API: sendInvoice title is 1-32 characters
 
 
 class Purchase(StatesGroup):
@@ -100,7 +97,7 @@ async def take_field(message: Message, state: FSMContext, catalog: Catalog) -> N
     values: dict[str, str] = data["values"]
     name = next(field for field in required if field not in values)
     value = (message.text or "").strip()
-    if not re.fullmatch(offer.pattern_for(name), value):
+    if not offer.accepts(name, value):
         await message.answer(
             _("❗ “{value}” is not a valid {label}.").format(
                 value=html.escape(value[:64]), label=field_label(name)
@@ -238,21 +235,14 @@ async def _bill(query: CallbackQuery, order: Order, signals: Signals) -> None:
             ),
         )
         return
-    name = order.title if order.quantity == 1 else f"{order.quantity} × {order.title}"
-    title = name if len(name) <= INVOICE_TITLE_LIMIT else name[: INVOICE_TITLE_LIMIT - 1] + "…"
-    details = [f"{field_label(k)} {v}" for k, v in order.customer_fields.items()]
-    if order.credit_stars:
-        details.append(
-            _("{stars} paid from your shop credit").format(stars=stars(order.credit_stars))
-        )
-    description = _("Order #{id}").format(id=short_id(order)) + "".join(f" · {d}" for d in details)
+    terms = invoice_terms(order)
     await query.bot.send_invoice(
         chat_id=order.chat_id,
-        title=title,
-        description=description[:255],
-        payload=order.id,
+        title=terms.title,
+        description=terms.description,
+        payload=terms.payload,
         currency=STARS,
-        prices=[LabeledPrice(label=title, amount=order.charged_stars)],
+        prices=[LabeledPrice(label=terms.title, amount=terms.amount)],
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[
                 [

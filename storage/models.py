@@ -49,6 +49,10 @@ class Offer(BaseModel):
     def pattern_for(self, field_name: str) -> str:
         return self.patterns.get(field_name, DEFAULT_FIELD_PATTERN)
 
+    def accepts(self, field_name: str, value: str) -> bool:
+        """Whether `value` is a valid `field_name` (a player ID...) for this offer."""
+        return re.fullmatch(self.pattern_for(field_name), value) is not None
+
 
 TELEGRAM, G2A = "telegram", "g2a"  # sales channels (Order.channel)
 

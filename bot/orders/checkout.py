@@ -6,11 +6,13 @@ import logging
 import secrets
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from aiogram.utils.i18n import gettext as _
 
 from bot.catalog import Catalog
 from bot.offers import Availability, LiveOffer, OfferService
+from bot.texts import field_label, short_id, stars
 from storage.flags import MAINTENANCE, FlagRepo
 from storage.models import Order, OrderState
 from storage.orders import OrderRepo, TransitionError
@@ -19,6 +21,7 @@ from storage.users import UserRepo
 
 log = logging.getLogger(__name__)
 STARS = "XTR"
+INVOICE_TITLE_LIMIT = 32  # Bot API: an invoice's title is 1-32 characters
 
 
 class PaymentRefused(Exception):
@@ -147,3 +150,27 @@ class Checkout:
             if await self._strays.record(charge_id, user_id, amount, order_id):
                 log.warning("payment %s matches no open order %s: refunding", charge_id, order_id)
             return None
+
+
+@dataclass(frozen=True)
+class InvoiceTerms:
+    """What a Stars invoice for an order says: in the chat (sendInvoice) or as a link the
+    Mini App opens (createInvoiceLink), the same."""
+
+    title: str
+    description: str
+    payload: str
+    amount: int
+
+
+def invoice_terms(order: Order) -> InvoiceTerms:
+    """The invoice for what the shop credit did not cover (in the customer's language)."""
+    name = order.title if order.quantity == 1 else f"{order.quantity} × {order.title}"
+    title = name if len(name) <= INVOICE_TITLE_LIMIT else name[: INVOICE_TITLE_LIMIT - 1] + "…"
+    details = [f"{field_label(k)} {v}" for k, v in order.customer_fields.items()]
+    if order.credit_stars:
+        details.append(
+            _("{stars} paid from your shop credit").format(stars=stars(order.credit_stars))
+        )
+    description = _("Order #{id}").format(id=short_id(order)) + "".join(f" · {d}" for d in details)
+    return InvoiceTerms(title, description[:255], order.id, order.charged_stars)

@@ -11,23 +11,30 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiogram import Bot
+from aiogram.types import LabeledPrice
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 from aiogram.utils.web_app import WebAppUser
 from aiohttp import web
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.catalog import Catalog
 from bot.i18n import pick_locale
-from bot.offers import OfferService
+from bot.offers import Availability, OfferService
+from bot.orders.checkout import STARS, Checkout, invoice_terms
+from bot.runtime.public import read_body
 from bot.texts import field_label, short_id, state_label
 from bot.webapp.auth import WebAppAuth
-from storage.models import Offer, Order
+from storage.models import Offer, Order, OrderState
 from storage.orders import OrderRepo
 from storage.users import UserRepo
 
 PREFIX = "/app/api"
+MAX_BODY = 4096  # a purchase: an offer, a quantity, a player ID
 PAGE_LIMIT = 50
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 Handler = Callable[[web.Request, WebAppUser], Awaitable[Any]]
@@ -42,6 +49,9 @@ class WebAppApi:
         orders: OrderRepo,
         users: UserRepo,
         i18n: I18n,
+        checkout: Checkout,
+        bot: Bot,
+        wake_workers: Callable[[], None],
         *,
         rate_storage: Storage | None = None,
         calls_per_minute: int = 240,
@@ -49,6 +59,7 @@ class WebAppApi:
         self._auth, self._i18n = auth, i18n
         self._catalog, self._offers = catalog, offers  # what the chat's catalog shows
         self._orders, self._users = orders, users
+        self._checkout, self._bot, self._wake_workers = checkout, bot, wake_workers
         self._limiter = MovingWindowRateLimiter(rate_storage or MemoryStorage())
         self._rate = RateLimitItemPerMinute(calls_per_minute)
 
@@ -59,6 +70,7 @@ class WebAppApi:
         app.router.add_get(PREFIX + "/offers/{sku}", self._guarded(self._offer))
         app.router.add_get(PREFIX + "/orders", self._guarded(self._order_list))
         app.router.add_get(PREFIX + "/orders/{order_id}", self._guarded(self._order))
+        app.router.add_post(PREFIX + "/buy", self._guarded(self._buy))
 
     def _guarded(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
         """The customer from initData (401 without), in their language, within their rate;
@@ -121,6 +133,47 @@ class WebAppApi:
             ],
         }
 
+    async def _buy(self, request: web.Request, customer: WebAppUser) -> Any:
+        """The same checkout as the chat's: an order, then a Stars invoice link for what
+        the shop credit did not cover (none when it covered all: the order is paid)."""
+        try:
+            wanted = BuyRequest.model_validate_json(await read_body(request, MAX_BODY))
+        except ValidationError:
+            return _json({"error": "invalid_request"}, 400)
+        refusal = await self._checkout.refusal(customer.id)
+        if refusal is not None:  # maintenance, or a banned customer
+            return _json({"error": "refused", "message": refusal}, 403)
+        offer = self._catalog.offer(wanted.sku)
+        live = await self._offers.live(offer, fresh=True) if offer else None
+        if live is None or live.availability is not Availability.AVAILABLE:
+            message = _("Sorry, this offer cannot be bought right now.")
+            return _json({"error": "unavailable", "message": message}, 409)
+        if wanted.quantity > live.max_units:
+            message = _("You can buy up to {count} at once.").format(count=live.max_units)
+            return _json({"error": "quantity", "message": message}, 400)
+        values = {name: wanted.fields.get(name, "").strip() for name in live.required_fields}
+        for name, value in values.items():
+            if not live.offer.accepts(name, value):
+                message = _("❗ “{value}” is not a valid {label}.").format(
+                    value=value[:64], label=field_label(name)
+                )
+                return _json({"error": "field", "field": name, "message": message}, 400)
+        order = await self._checkout.open_order(
+            customer.id, customer.id, live, values, wanted.quantity
+        )
+        if order.state is OrderState.PAID:  # the shop credit paid it all
+            self._wake_workers()
+            return {"order": _order_json(order), "invoice_link": None}
+        terms = invoice_terms(order)
+        link = await self._bot.create_invoice_link(
+            title=terms.title,
+            description=terms.description,
+            payload=terms.payload,
+            currency=STARS,
+            prices=[LabeledPrice(label=terms.title, amount=terms.amount)],
+        )
+        return {"order": _order_json(order), "invoice_link": link}
+
     async def _order_list(self, request: web.Request, customer: WebAppUser) -> Any:
         orders = await self._orders.for_user(customer.id, limit=PAGE_LIMIT)
         return {"orders": [_order_json(order) for order in orders]}
@@ -144,6 +197,14 @@ class WebAppApi:
 
 
 SUMMARY = {"sku", "title", "category", "description", "price_stars", "max_quantity"}
+
+
+class BuyRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    sku: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    quantity: int = Field(default=1, ge=1, le=1000)
+    fields: dict[str, str] = Field(default_factory=dict, max_length=10)
 
 
 def _summary(offer: Offer) -> dict[str, Any]:

@@ -91,3 +91,28 @@ async def test_a_customer_sees_their_own_orders_and_keys_only(tg, api, orders, s
     finally:
         await db.close()
     assert (await api.get("/orders", headers=ann)).status_code == 403
+
+
+async def test_buying_from_the_mini_app_is_the_chats_checkout(tg, api, orders, sim):
+    ann = authorization(TOKEN, ANN)
+    garbled = await api.post("/buy", content=b'{"sku": ', headers=ann)
+    assert garbled.status_code == 400
+    too_many = await api.post("/buy", json={"sku": "steam-5", "quantity": 50}, headers=ann)
+    assert too_many.status_code == 400 and "up to 1" in too_many.json()["message"]
+    wrong = await api.post(
+        "/buy", json={"sku": "pubg-60uc", "fields": {"gameUserId": "12"}}, headers=ann
+    )
+    assert wrong.status_code == 400 and wrong.json()["field"] == "gameUserId"
+    assert "“12” is not a valid player ID" in wrong.json()["message"]  # the chat's words
+    assert not tg.calls_of("createInvoiceLink")  # nothing was ordered
+
+    bought = (await api.post("/buy", json={"sku": "steam-5"}, headers=ann)).json()
+    invoice = tg.invoice_link(bought["invoice_link"])
+    assert (invoice.currency, invoice.total_amount) == ("XTR", 400)
+    assert invoice.payload == bought["order"]["id"]
+    assert (await tg.user(ANN).pay(invoice)).params["ok"] is True  # openInvoice, then paid
+    order = await settled(orders, invoice.payload, OrderState.DELIVERED)
+    key = sim.order_by_transaction(order.id).key
+    shown = (await api.get(f"/orders/{order.id}", headers=ann)).json()
+    assert shown["state"] == "delivered" and shown["keys"] == [{"kind": "text", "value": key}]
+    assert sum(key in text for text in tg.user(ANN).texts()) == 1  # the chat got it, once

@@ -287,6 +287,7 @@ class FakeTelegram:
         self.allowed_updates: list[str] | None = None
         self.dropped_updates: list[Json] = []  # filtered out by the bot's allowed_updates
         self._chaos: tuple[float, tuple[str, ...], float, random.Random] | None = None
+        self.invoice_links: dict[str, Invoice] = {}  # createInvoiceLink's, by slug
         self.injected: Counter[str] = Counter()  # chaos faults, by kind
         self._pending: list[Json] = []
         self._next_update_id = 1
@@ -310,6 +311,7 @@ class FakeTelegram:
             "sendMediaGroup": self._send_media_group,
             "sendDocument": self._send_document,
             "sendInvoice": self._send_invoice,
+            "createInvoiceLink": self._create_invoice_link,
             "copyMessage": self._copy_message,
             "editMessageText": self._edit_text,
             "editMessageCaption": self._edit_caption,
@@ -844,6 +846,22 @@ class FakeTelegram:
         )
         return self._create(params, "invoice", None, invoice=invoice).to_dict()
 
+    def _create_invoice_link(self, params: Json) -> str:
+        """An invoice as a link (a Mini App opens it): `invoice_link(url)` finds its terms,
+        and a user pays it like an invoice message (`user.pay(tg.invoice_link(url))`)."""
+        slug = self.new_id("invoice")
+        self.invoice_links[slug] = Invoice(
+            title=params["title"],
+            description=params["description"],
+            payload=params["payload"],
+            currency=params["currency"],
+            total_amount=sum(price["amount"] for price in params["prices"]),
+        )
+        return f"https://t.me/${slug}"
+
+    def invoice_link(self, url: str) -> Invoice:
+        return self.invoice_links[url.rsplit("$", 1)[-1]]
+
     def _copy_message(self, params: Json) -> Json:
         key = (self._chat_id(params["from_chat_id"]), params["message_id"])
         source = self.messages.get(key) or self._user_message(key)
@@ -1365,7 +1383,7 @@ class FakeUser:
     # -- payments ----------------------------------------------------------------------------
 
     async def pay(
-        self, invoice_message: SentMessage | None = None, total_amount: int | None = None
+        self, invoice_message: SentMessage | Invoice | None = None, total_amount: int | None = None
     ) -> Call:
         """Checkout an invoice: pre_checkout_query, then (if the bot answers ok) a message with
         successful_payment.  Returns the bot's answerPreCheckoutQuery call."""
@@ -1376,7 +1394,7 @@ class FakeUser:
         return answer
 
     async def checkout(
-        self, invoice_message: SentMessage | None = None, total_amount: int | None = None
+        self, invoice_message: SentMessage | Invoice | None = None, total_amount: int | None = None
     ) -> Call:
         """Press Pay: a pre_checkout_query; returns the bot's answerPreCheckoutQuery call."""
         mark = self.tg.mark()
@@ -1389,7 +1407,7 @@ class FakeUser:
 
     async def pre_checkout(
         self,
-        invoice_message: SentMessage | None = None,
+        invoice_message: SentMessage | Invoice | None = None,
         *,
         total_amount: int | None = None,
         payload: str | None = None,
@@ -1403,7 +1421,7 @@ class FakeUser:
 
     async def successful_payment(
         self,
-        invoice_message: SentMessage | None = None,
+        invoice_message: SentMessage | Invoice | None = None,
         *,
         total_amount: int | None = None,
         payload: str | None = None,
@@ -1430,12 +1448,13 @@ class FakeUser:
 
     def _terms(
         self,
-        invoice_message: SentMessage | None,
+        invoice_message: SentMessage | Invoice | None,
         total_amount: int | None,
         payload: str | None,
         currency: str | None,
     ) -> Json:
-        invoice = (invoice_message or self.last_invoice()).invoice
+        found = invoice_message or self.last_invoice()
+        invoice = found if isinstance(found, Invoice) else found.invoice
         if invoice is None:
             raise AssertionError("the given message is not an invoice")
         return {
