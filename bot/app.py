@@ -47,6 +47,7 @@ from bot.runtime.signals import Signal, Signals
 from bot.runtime.telegram import webhook_route
 from bot.webapp.api import WebAppApi
 from bot.webapp.auth import WebAppAuth
+from bot.webapp.page import page_routes
 from handlers import admin_router, customer_router, keyboards
 from handlers.admin import alert_buttons
 from handlers.support import write_more
@@ -254,7 +255,7 @@ async def build(settings: Settings, stack: AsyncExitStack) -> Storefront:
                     checkout, bot, signals.wake_workers,
                     rate_storage=vendor_context.pace.storage,
                 )  # fmt: skip
-                routes.append(api.routes)
+                routes += [api.routes, page_routes]
         health = HealthSources(
             role=settings.role,
             db=db,

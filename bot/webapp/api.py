@@ -64,6 +64,7 @@ class WebAppApi:
         self._rate = RateLimitItemPerMinute(calls_per_minute)
 
     def routes(self, app: web.Application) -> None:
+        app.router.add_get(PREFIX + "/texts", self._guarded(self._texts))
         app.router.add_get(PREFIX + "/catalog", self._guarded(self._categories))
         app.router.add_get(PREFIX + "/categories/{key}", self._guarded(self._category))
         app.router.add_get(PREFIX + "/search", self._guarded(self._search))
@@ -92,6 +93,25 @@ class WebAppApi:
             return _json(body)
 
         return guarded
+
+    async def _texts(self, request: web.Request, customer: WebAppUser) -> Any:
+        """The page's words, in the customer's language (the chat's catalogs)."""
+        return {
+            "language": self._i18n.current_locale,
+            "catalog": _("Catalog"),
+            "search": _("Search the shop"),
+            "my_orders": _("🧾 My orders"),
+            "no_orders": _("You have no orders yet."),
+            "results": _("Found for “{query}”:"),
+            "nothing_found": _("Nothing found. Try another word."),
+            "stars": _("{amount} ⭐"),
+            "buy_for": _("Buy for {amount} ⭐"),
+            "available": _("✅ In stock"),
+            "sold_out": _("❌ Sold out right now"),
+            "unknown": _("⚠️ Could not check with the supplier; try again"),
+            "your_key": _("Your key"),
+            "copy": _("📋 Copy"),
+        }
 
     async def _categories(self, request: web.Request, customer: WebAppUser) -> Any:
         return {
@@ -123,10 +143,12 @@ class WebAppApi:
         if offer is None:
             return _json({"error": "not_found"}, 404)
         live = await self._offers.live(offer)
+        cover = live.vendor.image_url if live.vendor else None
         return _summary(offer) | {
             "availability": live.availability.value,
             "max_units": live.max_units,
-            "cover": live.vendor.image_url if live.vendor else None,
+            # the page is HTTPS: a plain-HTTP image would be blocked as mixed content
+            "cover": cover if cover and cover.startswith("https://") else None,
             "fields": [
                 {"name": name, "label": field_label(name), "pattern": offer.patterns.get(name)}
                 for name in live.required_fields

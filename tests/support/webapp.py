@@ -16,14 +16,14 @@ def init_data(
     *,
     language: str = "en",
     auth_date: float | None = None,
-    **extra: str,
+    extra: dict[str, str] | None = None,
 ) -> str:
     user = {"id": user_id, "first_name": f"User {user_id}", "language_code": language}
     fields = {
         "query_id": f"AAF{user_id}",
         "user": json.dumps(user, separators=(",", ":")),
         "auth_date": str(int(time.time() if auth_date is None else auth_date)),
-        **extra,
+        **(extra or {}),
     }
     check = "\n".join(f"{key}={value}" for key, value in sorted(fields.items()))
     secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
