@@ -57,18 +57,24 @@ async def start(
             )
             return
         await message.answer(_("This offer is not sold any more. Here is what we have:"))
-    await message.answer(menu_text(), reply_markup=keyboards.main_menu(catalog, 0))
+    menu = keyboards.main_menu(catalog, 0, settings.webapp_url)
+    await message.answer(menu_text(), reply_markup=menu)
 
 
-async def show_menu(query: CallbackQuery, callback_data: MenuCb, catalog: Catalog) -> None:
-    await edit_or_send(query, menu_text(), keyboards.main_menu(catalog, callback_data.page))
+async def show_menu(
+    query: CallbackQuery, callback_data: MenuCb, catalog: Catalog, settings: Settings
+) -> None:
+    menu = keyboards.main_menu(catalog, callback_data.page, settings.webapp_url)
+    await edit_or_send(query, menu_text(), menu)
 
 
-async def show_category(query: CallbackQuery, callback_data: CategoryCb, catalog: Catalog) -> None:
+async def show_category(
+    query: CallbackQuery, callback_data: CategoryCb, catalog: Catalog, settings: Settings
+) -> None:
     category = catalog.category(callback_data.key)
     if category is None:
         text = _("This category is gone. Here is the catalog.") + "\n\n" + menu_text()
-        await edit_or_send(query, text, keyboards.main_menu(catalog, 0))
+        await edit_or_send(query, text, keyboards.main_menu(catalog, 0, settings.webapp_url))
         return
     await edit_or_send(
         query,

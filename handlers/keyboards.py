@@ -7,7 +7,7 @@ from functools import cache
 from typing import TypeVar
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 
 from bot.catalog import Catalog, Category
@@ -67,17 +67,26 @@ def _pager(page: int, pages: int, make: type[CallbackData], **fixed: str) -> lis
     return [row]
 
 
-def main_menu(catalog: Catalog, page: int) -> InlineKeyboardMarkup:
-    """The categories (built once per language and page of a catalog snapshot)."""
+def main_menu(catalog: Catalog, page: int, webapp: str | None = None) -> InlineKeyboardMarkup:
+    """The categories, and the Mini App when the shop has one (built once per language and
+    page of a catalog snapshot)."""
     return catalog.memo(
-        ("menu", current_locale(), page), lambda: _main_menu(catalog.categories, page)
+        ("menu", current_locale(), page, webapp),
+        lambda: _main_menu(catalog.categories, page, webapp),
     )
 
 
-def _main_menu(categories: Sequence[Category], page: int) -> InlineKeyboardMarkup:
+def _main_menu(
+    categories: Sequence[Category], page: int, webapp: str | None
+) -> InlineKeyboardMarkup:
     shown, pages = page_of(categories, page)
     page = min(max(page, 0), pages - 1)
-    rows = [[_button(category.title, CategoryCb(key=category.key))] for category in shown]
+    rows = []
+    if webapp:
+        rows.append(
+            [InlineKeyboardButton(text=_("🛍 Open the shop"), web_app=WebAppInfo(url=webapp))]
+        )
+    rows += [[_button(category.title, CategoryCb(key=category.key))] for category in shown]
     rows += _pager(page, pages, MenuCb)
     rows.append(
         [

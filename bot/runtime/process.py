@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, MenuButtonWebApp, WebAppInfo
 from aiogram.utils.i18n import I18n
 
 from bot.admin.alerts import AlertSender
@@ -99,6 +99,7 @@ class Storefront:
 
         self.bot.session.middleware(refuse_second_poller(conflict))
         await patiently("setting the bot's commands", self.set_commands)
+        await patiently("setting the menu button", self.set_menu_button)
         # aiogram's polling starts with getMe and gives up on the first error: asked here,
         # patiently, the answer is kept for it
         while not await patiently("asking Telegram who the bot is", self.bot.me):
@@ -126,6 +127,7 @@ class Storefront:
             )
 
         await patiently("setting the bot's commands", self.set_commands)
+        await patiently("setting the menu button", self.set_menu_button)
         # the webhook set by an earlier start goes on working meanwhile; a new one is tried
         # again every minute until Telegram takes it
         while not await patiently("checking the Telegram webhook", point_telegram_here):
@@ -153,6 +155,17 @@ class Storefront:
                 await self.refresh()
             except Exception:
                 log.exception("refreshing this process's caches failed; trying again later")
+
+    async def set_menu_button(self) -> None:
+        """The chat's menu button opens the Mini App, when the shop has one."""
+        url = self.settings.webapp_url
+        if url is None:
+            return
+        with self.i18n.context(), self.i18n.use_locale(self.i18n.default_locale):
+            text = self.i18n.gettext("🛒 Shop")
+        await self.bot.set_chat_menu_button(
+            menu_button=MenuButtonWebApp(text=text, web_app=WebAppInfo(url=url))
+        )
 
     async def set_commands(self) -> None:
         for locale in [None, *self.i18n.available_locales]:

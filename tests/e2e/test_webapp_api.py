@@ -116,3 +116,14 @@ async def test_buying_from_the_mini_app_is_the_chats_checkout(tg, api, orders, s
     shown = (await api.get(f"/orders/{order.id}", headers=ann)).json()
     assert shown["state"] == "delivered" and shown["keys"] == [{"kind": "text", "value": key}]
     assert sum(key in text for text in tg.user(ANN).texts()) == 1  # the chat got it, once
+
+
+async def test_the_menu_button_and_start_open_the_mini_app(tg, shop):
+    menu = await tg.wait_for("setChatMenuButton")
+    button = menu.params["menu_button"]
+    assert button["type"] == "web_app" and button["web_app"]["url"] == "https://shop.example/app/"
+    user = tg.user(6104)
+    mark = await user.send("/start")
+    answer = await tg.wait_for("sendMessage", since=mark)
+    first = answer.params["reply_markup"]["inline_keyboard"][0][0]
+    assert first["web_app"] == {"url": "https://shop.example/app/"}
