@@ -9,7 +9,8 @@ import time
 import httpx
 import pytest
 
-from storage import OrderState, UserRepo
+from storage import FlagRepo, OrderState, UserRepo
+from storage.flags import MAINTENANCE
 from tests.conftest import TOKEN, open_shop_database
 from tests.e2e.flows import paid_order, settled
 from tests.support.webapp import authorization, init_data
@@ -127,3 +128,32 @@ async def test_the_menu_button_and_start_open_the_mini_app(tg, shop):
     answer = await tg.wait_for("sendMessage", since=mark)
     first = answer.params["reply_markup"]["inline_keyboard"][0][0]
     assert first["web_app"] == {"url": "https://shop.example/app/"}
+
+
+async def test_the_page_is_locked_down_and_buying_is_refused_when_it_must_be(
+    api, shop_env, kinguin
+):
+    page = await api.get(f"http://127.0.0.1:{shop_env['HTTP_PORT']}/app/")
+    policy = page.headers["Content-Security-Policy"]
+    assert page.status_code == 200 and '<script type="module" src="app.js">' in page.text
+    assert "script-src 'self' https://telegram.org" in policy and "default-src 'none'" in policy
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+    ann = authorization(TOKEN, ANN)
+    kinguin.set_stock(1949, 0)
+    sold_out = await api.post("/buy", json={"sku": "cs-source"}, headers=ann)
+    assert sold_out.status_code == 409 and sold_out.json()["error"] == "unavailable"
+    db = await open_shop_database(shop_env)
+    try:
+        await FlagRepo(db).set(MAINTENANCE, "on")
+    finally:
+        await db.close()
+    closed = await api.post("/buy", json={"sku": "steam-5"}, headers=ann)
+    assert closed.status_code == 403 and "maintenance" in closed.json()["message"]
+
+
+async def test_a_customer_calling_too_often_is_slowed_down(api):
+    ann, bob = authorization(TOKEN, ANN), authorization(TOKEN, BOB)
+    answers = [(await api.get("/catalog", headers=ann)).status_code for _ in range(245)]
+    assert answers[:240] == [200] * 240 and answers[-1] == 429  # 240 a minute each
+    assert (await api.get("/catalog", headers=bob)).status_code == 200  # only that customer

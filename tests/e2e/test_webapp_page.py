@@ -132,6 +132,8 @@ async def test_screenshots_at_a_phone_size(tg, shop, shop_env, browser, theme):
     """Saved for the README (docs/screenshots): the catalog, and an offer ready to buy."""
     page = await open_app(browser, tg, shop_env, 6203, theme=theme, language="ru")
     await page.wait_for_selector(".item")
+    assert await page.inner_text("h1") == "Каталог"  # the customer's language
+    assert await page.get_attribute("#search", "placeholder") == "Поиск по магазину"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"webapp-catalog-{theme}.png"))
     await page.fill("#search", "elden")
@@ -140,4 +142,28 @@ async def test_screenshots_at_a_phone_size(tg, shop, shop_env, browser, theme):
     await page.screenshot(path=str(SCREENSHOTS / f"webapp-offer-{theme}.png"))
     background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == ("rgb(255, 255, 255)" if theme == "light" else "rgb(23, 33, 43)")
+    assert page.errors == []
+
+
+async def test_a_sold_out_offer_cannot_be_bought_and_my_orders_shows_keys(
+    tg, shop, shop_env, orders, sim, kinguin, browser
+):
+    kinguin.set_stock(1949, 0)
+    page = await open_app(browser, tg, shop_env, 6204, start_param="offer-cs-source")
+    await page.wait_for_selector("#availability")
+    assert "Sold out" in await page.inner_text("#availability")
+    assert (await page.evaluate("window.__tg.mainButton"))["visible"] is False  # no Buy
+
+    await page.fill("#search", "steam wallet 5")
+    await page.get_by_text("Steam Wallet 5 USD").click()
+    await page.wait_for_selector("#availability")
+    await page.evaluate("window.__tg.pressMainButton()")
+    await page.wait_for_selector(".key code", timeout=20_000)
+    await page.evaluate("window.__tg.pressBackButton()")  # back to what came before
+    await page.wait_for_selector("#availability")
+    await page.click("#my-orders")
+    await page.get_by_text("Steam Wallet 5 USD").click()
+    shown = await page.wait_for_selector(".key code")
+    [invoice] = tg.invoice_links.values()
+    assert await shown.inner_text() == sim.order_by_transaction(invoice.payload).key
     assert page.errors == []
