@@ -167,3 +167,19 @@ async def test_a_sold_out_offer_cannot_be_bought_and_my_orders_shows_keys(
     [invoice] = tg.invoice_links.values()
     assert await shown.inner_text() == sim.order_by_transaction(invoice.payload).key
     assert page.errors == []
+
+
+async def test_image_keys_show_as_images_and_the_page_fits_a_small_phone(
+    tg, shop, shop_env, orders, integration, browser
+):
+    page = await open_app(browser, tg, shop_env, 6205, start_param="offer-aliens-cm")
+    await page.set_viewport_size({"width": 360, "height": 740})
+    await page.wait_for_selector("#availability")
+    await page.evaluate("window.__tg.pressMainButton()")
+    image = await page.wait_for_selector(".key img", timeout=30_000)
+    assert (await image.get_attribute("src") or "").startswith("data:image/")
+    [invoice] = tg.invoice_links.values()
+    await settled(orders, invoice.payload, OrderState.DELIVERED)
+    assert len([m for m in tg.user(6205).messages() if m.kind == "photo"]) == 1  # and the chat
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways
+    assert page.errors == []
