@@ -29,6 +29,7 @@ from bot.orders.checkout import STARS, Checkout, invoice_terms
 from bot.runtime.public import read_body
 from bot.texts import field_label, short_id, state_label
 from bot.webapp.auth import WebAppAuth
+from bot.webapp.covers import Covers
 from storage.models import Offer, Order, OrderState
 from storage.orders import OrderRepo
 from storage.users import UserRepo
@@ -60,6 +61,7 @@ class WebAppApi:
         self._catalog, self._offers = catalog, offers  # what the chat's catalog shows
         self._orders, self._users = orders, users
         self._checkout, self._bot, self._wake_workers = checkout, bot, wake_workers
+        self._covers = Covers(catalog, offers)
         self._limiter = MovingWindowRateLimiter(rate_storage or MemoryStorage())
         self._rate = RateLimitItemPerMinute(calls_per_minute)
 
@@ -72,6 +74,7 @@ class WebAppApi:
         app.router.add_get(PREFIX + "/orders", self._guarded(self._order_list))
         app.router.add_get(PREFIX + "/orders/{order_id}", self._guarded(self._order))
         app.router.add_post(PREFIX + "/buy", self._guarded(self._buy))
+        self._covers.route(app)  # public: an <img> sends no initData, and covers are no secret
 
     def _guarded(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
         """The customer from initData (401 without), in their language, within their rate;
@@ -143,12 +146,10 @@ class WebAppApi:
         if offer is None:
             return _json({"error": "not_found"}, 404)
         live = await self._offers.live(offer)
-        cover = live.vendor.image_url if live.vendor else None
         return _summary(offer) | {
             "availability": live.availability.value,
             "max_units": live.max_units,
-            # the page is HTTPS: a plain-HTTP image would be blocked as mixed content
-            "cover": cover if cover and cover.startswith("https://") else None,
+            "cover": await self._covers.url_of(offer.sku),
             "fields": [
                 {"name": name, "label": field_label(name), "pattern": offer.patterns.get(name)}
                 for name in live.required_fields

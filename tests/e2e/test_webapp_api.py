@@ -138,6 +138,10 @@ async def test_the_page_is_locked_down_and_buying_is_refused_when_it_must_be(
     assert page.status_code == 200 and '<script type="module" src="app.js">' in page.text
     assert "script-src 'self' https://telegram.org" in policy and "default-src 'none'" in policy
     assert page.headers["X-Content-Type-Options"] == "nosniff"
+    base = f"http://127.0.0.1:{shop_env['HTTP_PORT']}/app"
+    cover = await api.get(f"{base}/covers/elden-ring")  # the vendor's, through the shop
+    assert cover.status_code == 200 and cover.headers["Content-Type"] == "image/png"
+    assert (await api.get(f"{base}/covers/no-such-sku")).status_code == 404
 
     ann = authorization(TOKEN, ANN)
     kinguin.set_stock(1949, 0)

@@ -139,6 +139,8 @@ async def test_screenshots_at_a_phone_size(tg, shop, shop_env, browser, theme):
     await page.fill("#search", "elden")
     await page.get_by_text("Elden Ring").click()
     await page.wait_for_selector("#availability")
+    cover = "document.querySelector('img.cover')"
+    await page.wait_for_function(f"{cover} && {cover}.naturalWidth > 0")  # through the shop
     await page.screenshot(path=str(SCREENSHOTS / f"webapp-offer-{theme}.png"))
     background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == ("rgb(255, 255, 255)" if theme == "light" else "rgb(23, 33, 43)")

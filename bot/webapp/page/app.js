@@ -101,7 +101,8 @@ async function showOffer(sku) {
     updateMainButton();
   };
   put(
-    offer.cover ? el("img", { class: "cover", src: offer.cover, loading: "lazy", alt: "" }) : null,
+    offer.cover ? el("img", { class: "cover", src: offer.cover, loading: "lazy", alt: "",
+      onerror: (event) => event.target.remove() }) : null,
     el("h1", {}, offer.title),
     offer.description ? el("p", { class: "hint" }, offer.description) : null,
     price,
