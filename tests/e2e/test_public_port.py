@@ -67,6 +67,9 @@ async def test_strangers_learn_nothing_and_change_nothing(
     assert (await http.get("/metrics", headers=wrong)).status_code == 401
     right = {"Authorization": f"Bearer {HEALTH_TOKEN}"}
     assert "vendors" in (await http.get("/health", headers=right)).json()
+    assert (await http.get("/app/")).status_code == 404  # no WEBAPP_URL: no Mini App
+    assert (await http.get("/app/api/catalog")).status_code == 404
+    assert not tg.calls_of("setChatMenuButton")
 
     await listed(shop, g2a)
     g2a_order, _ours = await confirmed_sale(buyer, orders)

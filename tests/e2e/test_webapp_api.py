@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from storage import FlagRepo, OrderState, UserRepo
+from storage import CreditRepo, FlagRepo, OrderState, UserRepo
 from storage.flags import MAINTENANCE
 from tests.conftest import TOKEN, open_shop_database
 from tests.e2e.flows import paid_order, settled
@@ -161,3 +161,16 @@ async def test_a_customer_calling_too_often_is_slowed_down(api):
     answers = [(await api.get("/catalog", headers=ann)).status_code for _ in range(245)]
     assert answers[:240] == [200] * 240 and answers[-1] == 429  # 240 a minute each
     assert (await api.get("/catalog", headers=bob)).status_code == 200  # only that customer
+
+
+async def test_shop_credit_pays_first_in_the_mini_app_too(tg, api, orders, shop_env):
+    db = await open_shop_database(shop_env)
+    try:
+        await CreditRepo(db).grant(ANN, 150, "goodwill")
+    finally:
+        await db.close()
+    ann = authorization(TOKEN, ANN)
+    bought = (await api.post("/buy", json={"sku": "steam-5"}, headers=ann)).json()
+    invoice = tg.invoice_link(bought["invoice_link"])
+    assert invoice.total_amount == 250  # 400 less the 150 of credit, as in the chat
+    assert "150 ⭐ paid from your shop credit" in invoice.description
