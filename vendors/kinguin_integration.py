@@ -74,7 +74,7 @@ CLOCK_SKEW = 60.0  # seconds searched before the first attempt started
 SEARCH_LIMIT = 100  # the API's maximum page size
 SEARCH_PAGES = 5  # more matching orders than this many pages: we cannot tell
 PRICE_EPSILON = 0.005  # prices travel as floats rounded to cents
-_TAG = re.compile(r"storefront order \[(.+)\]")
+TAG = re.compile(r"storefront order \[(.+)\]")  # see tag(): an order line's name
 
 
 class Placed(Payload):
@@ -288,7 +288,7 @@ def tag(reference: str) -> str:
 
 def _tagged(order: Order) -> str | None:
     """The reference an order's lines were tagged with, where the API kept our name."""
-    found = {m[1] for line in order.products if line.name and (m := _TAG.fullmatch(line.name))}
+    found = {m[1] for line in order.products if line.name and (m := TAG.fullmatch(line.name))}
     return found.pop() if len(found) == 1 else None
 
 

@@ -5,7 +5,6 @@ twice; no order is left open."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -14,10 +13,10 @@ from benchmarks.soak.world import World
 from storage import Database, KeyCipher, Order, OrderRepo, OrderState
 from storage.models import G2A, TELEGRAM, Key, refund_credit, undelivered_credit
 from tests.support.fake_telegram import Call
+from vendors.kinguin_integration import TAG
 
 S = OrderState
 SETTLED = {S.DELIVERED, S.REFUNDED, S.CANCELLED}
-_TAG = re.compile(r"storefront order \[(.+)\]")
 
 
 @dataclass
@@ -158,7 +157,7 @@ def _vendors(verdict: Verdict, world: World, orders: dict[str, Order]) -> None:
         twice["kinguin", esa.external_id or ""] += 1
         check("kinguin", esa.order_id, esa.status != "canceled")
     for old in world.integration.orders.values():
-        tags = {m[1] for line in old.products if (m := _TAG.fullmatch(line.name))}
+        tags = {m[1] for line in old.products if (m := TAG.fullmatch(line.name))}
         for tag in tags:
             twice["kinguin-integration", tag] += 1
         check("kinguin-integration", old.order_id, old.final_status == "completed")

@@ -28,7 +28,8 @@ from storage.flags import FlagRepo
 from vendors.base import Vendor
 
 log = logging.getLogger(__name__)
-WEBHOOK_RETRY_SECONDS = 60.0  # and a quarter of it between rounds of asking for getMe
+WEBHOOK_RETRY_SECONDS = 60.0  # between rounds of giving Telegram the webhook
+GET_ME_RETRY_SECONDS = 15.0  # between rounds of asking Telegram who the bot is
 
 
 @dataclass
@@ -64,8 +65,10 @@ class Storefront:
             if role.serves_updates and not self.settings.telegram_webhook_url:
                 await self._poll(handle_signals)
             else:
-                if role.serves_updates:  # done once Telegram has the webhook: not watched
-                    background.append(asyncio.create_task(self._serve_webhook(), name="webhook"))
+                if role.serves_updates:  # ends once Telegram has the webhook: fine, unless
+                    webhook = asyncio.create_task(self._serve_webhook(), name="webhook")
+                    webhook.add_done_callback(self._failed)  # it failed (a revoked token)
+                    background.append(webhook)
                 await self._until_stopped(handle_signals)
         finally:
             for task in background:
@@ -85,6 +88,11 @@ class Storefront:
         log.error("%s stopped: %r; stopping the process", task.get_name(), self._crashed)
         asyncio.get_running_loop().create_task(self.stop())
 
+    def _failed(self, task: asyncio.Task[None]) -> None:
+        """A background part that may end: only an error stops the process."""
+        if not task.cancelled() and task.exception() is not None:
+            self._ended(task)
+
     async def stop(self) -> None:
         self._stopping.set()
         with contextlib.suppress(RuntimeError):  # not polling
@@ -103,7 +111,7 @@ class Storefront:
         # aiogram's polling starts with getMe and gives up on the first error: asked here,
         # patiently, the answer is kept for it
         while not await patiently("asking Telegram who the bot is", self.bot.me):
-            if await self._stopped_within(WEBHOOK_RETRY_SECONDS / 4):
+            if await self._stopped_within(GET_ME_RETRY_SECONDS):
                 return
         await self.dispatcher.start_polling(
             self.bot,

@@ -27,6 +27,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 EXEMPT = "/app/"  # the Mini App: see AuthThrottle.middleware
+SUSPECT_SECONDS = 60.0  # the count's window: a minute
+SUSPECTS_AT_MOST = 10_000
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
@@ -52,6 +54,10 @@ class AuthThrottle:
         self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
         self._item = RateLimitItemPerMinute(failures_per_minute)
         self._trusted = frozenset(ipaddress.ip_address(a) for a in trusted_proxies)
+        # Addresses this process saw fail lately: only those are looked up in the shared
+        # count, so an update from Telegram or a vendor's webhook costs no Redis round trip.
+        # (Across N replicas a guesser gets at most N more tries before each knows it.)
+        self._suspects: dict[str, float] = {}
 
     def address(self, request: web.Request) -> str:
         """Who is calling: the peer, or the client a trusted reverse proxy forwards."""
@@ -68,6 +74,8 @@ class AuthThrottle:
     async def wait_for(self, request: web.Request) -> float:
         """Seconds this caller must wait before it may try again (0: it may now)."""
         address = self.address(request)
+        if self._suspects.get(address, 0.0) < time.monotonic():
+            return 0.0
         try:
             if await self._limiter.test(self._item, "auth-failures", address):
                 return 0.0
@@ -78,8 +86,13 @@ class AuthThrottle:
         return max(1.0, stats.reset_time - time.time())
 
     async def failed(self, request: web.Request) -> None:
+        address = self.address(request)
+        now = time.monotonic()
+        if len(self._suspects) > SUSPECTS_AT_MOST:  # forget those whose minute is over
+            self._suspects = {a: until for a, until in self._suspects.items() if until > now}
+        self._suspects[address] = now + SUSPECT_SECONDS
         try:
-            await self._limiter.hit(self._item, "auth-failures", self.address(request))
+            await self._limiter.hit(self._item, "auth-failures", address)
         except Exception as exc:
             log.warning("auth throttle unavailable (%s)", exc)
 

@@ -147,7 +147,7 @@ class WebAppApi:
         return _summary(offer) | {
             "availability": live.availability.value,
             "max_units": live.max_units,
-            "cover": await self._covers.url_of(offer.sku),
+            "cover": self._covers.url_of(live),
             "fields": [
                 {"name": name, "label": field_label(name), "pattern": offer.patterns.get(name)}
                 for name in live.required_fields

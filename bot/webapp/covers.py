@@ -12,9 +12,10 @@ import httpx
 from aiohttp import web
 
 from bot.catalog import Catalog
-from bot.offers import OfferService
+from bot.offers import LiveOffer, OfferService
 
 KEEP_SECONDS = 3600.0
+MISSING_SECONDS = 300.0  # a cover the vendor did not give: asked again after this
 KEEP_AT_MOST = 500  # covers in memory
 MAX_BYTES = 2 * 1024 * 1024
 
@@ -29,23 +30,25 @@ class Covers:
     def route(self, app: web.Application) -> None:
         app.router.add_get("/app/covers/{sku}", self._serve)
 
-    async def url_of(self, sku: str) -> str | None:
-        """Where the page finds the cover of `sku` (None: the vendor shows none)."""
-        offer = self._catalog.offer(sku)
-        live = await self._offers.live(offer) if offer else None
-        return f"covers/{sku}" if live and live.vendor and live.vendor.image_url else None
+    @staticmethod
+    def url_of(live: LiveOffer) -> str | None:
+        """Where the page finds the offer's cover (None: the vendor shows none)."""
+        has_cover = live.vendor is not None and live.vendor.image_url
+        return f"covers/{live.offer.sku}" if has_cover else None
 
     async def _serve(self, request: web.Request) -> web.Response:
         sku = request.match_info["sku"]
         kept = self._kept.get(sku)
         if kept is None or kept[0] < time.monotonic():
             fetched = await self._fetch(sku)
-            if fetched is None:
-                raise web.HTTPNotFound()
-            kept = (time.monotonic() + KEEP_SECONDS, *fetched)
+            # none, too: a stranger asking again and again does not reach the vendor's CDN
+            keep = KEEP_SECONDS if fetched else MISSING_SECONDS
+            kept = (time.monotonic() + keep, *(fetched or (b"", "")))
             self._kept[sku] = kept
             while len(self._kept) > KEEP_AT_MOST:
                 self._kept.popitem(last=False)
+        if not kept[1]:
+            raise web.HTTPNotFound()
         return web.Response(
             body=kept[1],
             content_type=kept[2],
@@ -54,7 +57,7 @@ class Covers:
 
     async def _fetch(self, sku: str) -> tuple[bytes, str] | None:
         offer = self._catalog.offer(sku)
-        live = await self._offers.live(offer) if offer else None
+        live = await self._offers.live(offer) if offer else None  # the vendor's, cached
         url = live.vendor.image_url if live and live.vendor else None
         if not url or not url.startswith(("https://", "http://")):
             return None

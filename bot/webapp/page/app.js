@@ -12,7 +12,8 @@ async function api(path, options = {}) {
   const headers = { Authorization: `tma ${tg.initData}`, ...(options.headers || {}) };
   const response = await fetch(`api${path}`, { ...options, headers, cache: "no-store" });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw Object.assign(new Error(body.message || body.error), { body });
+  // the shop's own words (localized) when it gave some; never a bare error code
+  if (!response.ok) throw Object.assign(new Error(body.message || "⚠️"), { body });
   return body;
 }
 
